@@ -1,0 +1,160 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { ConfigError } from './errors.ts';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface Config {
+  readonly production: boolean;
+  readonly dataDir: string;
+  readonly log: { readonly level: string };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    /** Base URL C2S reaches the service at; only used to print the hook URL. */
+    readonly publicUrl: string | undefined;
+  };
+  readonly database: {
+    /** Unset: an embedded PostgreSQL in `dataDir`. */
+    readonly url: string | undefined;
+    readonly poolMax: number;
+    readonly connectTimeoutMs: number;
+  };
+  readonly webhook: {
+    /** Empty outside production means "generate one and keep it in the data directory". */
+    readonly secrets: readonly string[];
+    readonly bodyLimitBytes: number;
+    readonly maxEventsPerRequest: number;
+    /** Invalid events kept for inspection; older ones are trimmed. */
+    readonly rejectedKeep: number;
+    /** Events waiting to be processed above which the webhook answers 503. */
+    readonly maxBacklog: number;
+  };
+  readonly providers: {
+    readonly c2s: { readonly token?: string; readonly baseUrl: string; readonly gatewayUrl?: string };
+    readonly diretrix: { readonly baseUrl?: string; readonly user?: string; readonly pass?: string };
+    readonly workApi: { readonly token?: string; readonly baseUrl: string };
+  };
+  readonly adminToken: string | undefined;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads `.env` in `dir` (if any) under the real environment: variables already set win. */
+export function environmentWithDotenv(env: Env = process.env, dir = process.cwd()): Env {
+  const file = resolve(dir, '.env');
+  if (!existsSync(file)) return env;
+  return { ...parseEnv(readFileSync(file, 'utf8')), ...env };
+}
+
+/**
+ * Turns the environment into one validated, frozen configuration. Every problem is collected
+ * so an operator fixes them all in one go instead of one restart per mistake.
+ */
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+  const production = env.NODE_ENV === 'production';
+  const text = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  };
+  const url = (name: string, fallback?: string, protocols = ['http:', 'https:']): string | undefined => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) {
+        problems.push(`${name} must be a ${protocols.join(' or ')} URL`);
+      }
+    } catch {
+      // The value may carry credentials: name the variable, never echo it.
+      problems.push(`${name} is not a valid URL`);
+    }
+    return raw.replace(/\/+$/, '');
+  };
+  const required = (name: string, value: unknown): void => {
+    if (production && value === undefined) problems.push(`${name} is required when NODE_ENV=production`);
+  };
+
+  const dbUrl = url('DB_URL', undefined, ['postgres:', 'postgresql:']) ?? url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']);
+  required('DB_URL (or DATABASE_URL)', dbUrl);
+
+  const secrets = (text('WEBHOOK_SECRET') ?? '')
+    .split(',')
+    .map((secret) => secret.trim())
+    .filter((secret) => secret !== '');
+  if (production && secrets.length === 0) problems.push('WEBHOOK_SECRET is required when NODE_ENV=production');
+  if (production && secrets.some((secret) => secret.length < 16)) {
+    problems.push('WEBHOOK_SECRET: each secret must be at least 16 characters in production');
+  }
+
+  const level = text('LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(level)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const config: Config = {
+    production,
+    dataDir: resolve(text('DATA_DIR') ?? './data'),
+    log: { level },
+    http: {
+      host: text('HOST') ?? '0.0.0.0',
+      port: integer('PORT', 8080, 0, 65535),
+      publicUrl: url('PUBLIC_URL'),
+    },
+    database: {
+      url: dbUrl,
+      poolMax: integer('DB_POOL_MAX', 10, 1, 500),
+      connectTimeoutMs: integer('DB_CONNECT_TIMEOUT_MS', 3000, 100, 60000),
+    },
+    webhook: {
+      secrets,
+      bodyLimitBytes: integer('WEBHOOK_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
+      maxEventsPerRequest: integer('WEBHOOK_MAX_EVENTS', 1000, 1, 100000),
+      rejectedKeep: integer('REJECTED_EVENTS_KEEP', 10000, 0, 10_000_000),
+      maxBacklog: integer('INGEST_MAX_BACKLOG', 100000, 1, 100_000_000),
+    },
+    providers: {
+      c2s: {
+        token: text('C2S_TOKEN'),
+        baseUrl: url('C2S_BASE_URL', 'https://api.contact2sale.com') as string,
+        gatewayUrl: url('C2S_GATEWAY_URL'),
+      },
+      diretrix: {
+        baseUrl: url('DIRETRIX_BASE_URL'),
+        user: text('DIRETRIX_USER'),
+        pass: text('DIRETRIX_PASS'),
+      },
+      workApi: {
+        token: text('WORK_API'),
+        baseUrl: url('WORK_API_BASE_URL', 'https://completa.workbuscas.com') as string,
+      },
+    },
+    adminToken: text('ADMIN_TOKEN'),
+  };
+
+  required('C2S_TOKEN', config.providers.c2s.token);
+  required('DIRETRIX_BASE_URL', config.providers.diretrix.baseUrl);
+  required('DIRETRIX_USER', config.providers.diretrix.user);
+  required('DIRETRIX_PASS', config.providers.diretrix.pass);
+  required('WORK_API', config.providers.workApi.token);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child !== null && typeof child === 'object') deepFreeze(child as object);
+  }
+  return Object.freeze(value);
+}

@@ -1,0 +1,60 @@
+/**
+ * The catalogue of the service's errors. Each has a stable `code` (used in metrics, API answers
+ * and the database), an HTTP status where it reaches a client, and whether retrying can help.
+ * Context goes on fields and `cause`, never into the message, so messages stay free of personal data.
+ */
+export abstract class AppError extends Error {
+  abstract readonly code: string;
+  readonly statusCode: number = 500;
+  readonly retryable: boolean = false;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Configuration that cannot start the service; `problems` lists every one found. */
+export class ConfigError extends AppError {
+  readonly code = 'config_invalid';
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.problems = problems;
+  }
+}
+
+/** The database cannot be reached or refuses work for now: clients should retry later. */
+export class DatabaseUnavailableError extends AppError {
+  readonly code = 'database_unavailable';
+  override readonly statusCode = 503;
+  override readonly retryable = true;
+}
+
+/** The embedded PostgreSQL could not be started, or its data directory is in use. */
+export class EmbeddedDatabaseError extends AppError {
+  readonly code = 'embedded_database_failed';
+}
+
+/** Too much work is waiting: new webhooks are refused with 503 until the backlog drains. */
+export class BacklogFullError extends AppError {
+  readonly code = 'backlog_full';
+  override readonly statusCode = 503;
+  override readonly retryable = true;
+}
+
+/** SQLSTATE classes and socket errors that mean "the database is not there", not "the query is wrong". */
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[1-3])/;
+const UNAVAILABLE_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH']);
+
+/** Whether a `pg` error means the database is unavailable (retry later) rather than a bug. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_SOCKET.has(code))) return true;
+  // pg reports pool and connection timeouts and a closed connection only through the message.
+  return /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+    error.message,
+  );
+}

@@ -1,0 +1,42 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The service's metrics on one registry, built per process (tests build one per app). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by route, method and status code.',
+      labelNames: ['route', 'method', 'status'] as const,
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time to answer an HTTP request, by route, method and status code.',
+      labelNames: ['route', 'method', 'status'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    webhookEvents: new Counter({
+      name: 'webhook_events_total',
+      help: 'Webhook events by outcome (accepted, duplicate, stale, rejected) and rejection reason.',
+      labelNames: ['outcome', 'reason'] as const,
+      registers: [registry],
+    }),
+    webhookRequestsRefused: new Counter({
+      name: 'webhook_requests_refused_total',
+      help: 'Webhook requests refused as a whole, by reason (unauthorized, payload_too_large, ...).',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    backlog: new Gauge({
+      name: 'webhook_backlog_events',
+      help: 'Stored events not yet processed (received or processing), as last counted.',
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,51 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Checks a presented webhook token against every configured secret (several during rotation).
+ * Both sides are hashed first so the comparison is constant-time whatever the lengths, and every
+ * secret is compared so timing does not reveal which one matched.
+ */
+export function createTokenVerifier(secrets: readonly string[]): (presented: string | undefined) => boolean {
+  const digests = secrets.map(digest);
+  return (presented) => {
+    if (presented === undefined || presented === '') return false;
+    const candidate = digest(presented);
+    let matched = false;
+    for (const secret of digests) matched = timingSafeEqual(candidate, secret) || matched;
+    return matched;
+  };
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** The token of a webhook request: `X-Webhook-Token` header first, else `?token=` (C2S cannot send headers). */
+export function presentedToken(headers: Record<string, unknown>, query: unknown): string | undefined {
+  const header = headers['x-webhook-token'];
+  if (typeof header === 'string' && header !== '') return header;
+  const token = (query as Record<string, unknown> | undefined)?.token;
+  if (typeof token === 'string') return token;
+  if (Array.isArray(token) && typeof token[0] === 'string') return token[0];
+  return undefined;
+}
+
+const SECRET_FILE = 'webhook-secret';
+
+/**
+ * Outside production a missing WEBHOOK_SECRET is generated once and kept in the data directory,
+ * so the hook URL given to C2S stays valid across restarts.
+ */
+export function generatedSecret(dataDir: string): string {
+  const file = join(dataDir, SECRET_FILE);
+  if (existsSync(file)) {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (kept !== '') return kept;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(24).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,162 @@
+import { parseInstant } from './instant.ts';
+
+/**
+ * C2S webhook envelopes. Their shape is not documented reliably, so every shape seen in practice is
+ * accepted and reduced to one `LeadEvent`:
+ *   A    {id, hook_action, attributes: {updated_at, ...}}
+ *   B    {hook_action, lead: {id, internal_id, attributes: {...}}}
+ *   C    {hook_action, data: {type: "lead", id, attributes: {...}}}
+ *   flat {lead_id, updated_at, hook_action, ...}
+ */
+
+export type HookAction = 'on_create_lead' | 'on_update_lead' | 'on_close_lead';
+
+export interface LeadEvent {
+  readonly leadId: string;
+  /** Canonical UTC instant (see `parseInstant`). */
+  readonly updatedAt: string;
+  /** A known action, an unknown one as sent (bounded), or null when absent. */
+  readonly hookAction: string | null;
+  /** The event as received, made storable (see `storablePayload`). */
+  readonly payload: unknown;
+}
+
+export type RejectionReason =
+  | 'not_an_object'
+  | 'missing_lead_id'
+  | 'invalid_lead_id'
+  | 'missing_updated_at'
+  | 'invalid_updated_at'
+  | 'payload_too_deep';
+
+export interface RejectedEvent {
+  readonly reason: RejectionReason;
+  readonly message: string;
+  readonly leadId?: string;
+}
+
+export type NormalisedEvent = { readonly ok: true; readonly event: LeadEvent } | ({ readonly ok: false } & RejectedEvent);
+
+/** Deeper payloads are refused: nothing legitimate nests this far, and deep JSON is a denial-of-service tool. */
+export const MAX_PAYLOAD_DEPTH = 32;
+const MAX_LEAD_ID_LENGTH = 128;
+const MAX_HOOK_ACTION_LENGTH = 64;
+
+const ACTION_ALIASES: Readonly<Record<string, HookAction>> = {
+  on_create_lead: 'on_create_lead',
+  on_update_lead: 'on_update_lead',
+  on_close_lead: 'on_close_lead',
+  'lead.created': 'on_create_lead',
+  'lead.updated': 'on_update_lead',
+  'lead.closed': 'on_close_lead',
+};
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function normaliseEvent(raw: unknown): NormalisedEvent {
+  if (!isObject(raw)) {
+    return { ok: false, reason: 'not_an_object', message: 'an event must be a JSON object' };
+  }
+  const payload = storablePayload(raw);
+  if (payload === undefined) {
+    return {
+      ok: false,
+      reason: 'payload_too_deep',
+      message: `the event nests deeper than ${MAX_PAYLOAD_DEPTH} levels`,
+    };
+  }
+
+  const container = isObject(raw.lead) ? raw.lead : isObject(raw.data) ? raw.data : raw;
+  const attributes = isObject(container.attributes) ? container.attributes : {};
+  const rawLeadId = container === raw && 'lead_id' in raw ? raw.lead_id : container.id;
+
+  const leadId = leadIdOf(rawLeadId);
+  if (leadId === undefined) {
+    return rawLeadId === undefined || rawLeadId === null || rawLeadId === ''
+      ? { ok: false, reason: 'missing_lead_id', message: 'the event has no lead id' }
+      : { ok: false, reason: 'invalid_lead_id', message: 'the lead id must be a short string or an integer' };
+  }
+
+  const rawUpdatedAt = attributes.updated_at ?? container.updated_at ?? raw.updated_at;
+  if (rawUpdatedAt === undefined || rawUpdatedAt === null || rawUpdatedAt === '') {
+    return { ok: false, reason: 'missing_updated_at', message: 'the event has no updated_at', leadId };
+  }
+  const updatedAt = typeof rawUpdatedAt === 'string' ? parseInstant(rawUpdatedAt) : undefined;
+  if (updatedAt === undefined) {
+    return {
+      ok: false,
+      reason: 'invalid_updated_at',
+      message: 'updated_at must be an RFC 3339 timestamp with an offset, e.g. 2026-11-20T10:15:00.000-03:00',
+      leadId,
+    };
+  }
+
+  return {
+    ok: true,
+    event: { leadId, updatedAt, hookAction: hookActionOf(raw.hook_action ?? container.hook_action), payload },
+  };
+}
+
+function leadIdOf(value: unknown): string | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? String(value) : undefined;
+  if (typeof value !== 'string') return undefined;
+  const id = value.trim();
+  // Printable ASCII only: ids go into C2S URLs, logs and metrics.
+  return id.length > 0 && id.length <= MAX_LEAD_ID_LENGTH && /^[\x21-\x7e]+$/.test(id) ? id : undefined;
+}
+
+function hookActionOf(value: unknown): string | null {
+  if (typeof value !== 'string' || value.trim() === '') return null;
+  const action = value.trim();
+  return ACTION_ALIASES[action] ?? storableText(action).slice(0, MAX_HOOK_ACTION_LENGTH);
+}
+
+/**
+ * The payload as PostgreSQL's jsonb can hold it, or undefined when it nests too deep.
+ * jsonb refuses `\u0000` and lone surrogates, which JSON allows: those characters become U+FFFD.
+ * The walk is iterative so hostile nesting cannot overflow the stack; the copy is made only
+ * when needed, so the usual payload is stored as it came.
+ */
+export function storablePayload(value: unknown): unknown {
+  let needsCopy = false;
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  while (pending.length > 0) {
+    const [node, depth] = pending.pop()!;
+    if (typeof node === 'string') {
+      if (!isStorableText(node)) needsCopy = true;
+    } else if (typeof node === 'object' && node !== null) {
+      if (depth > MAX_PAYLOAD_DEPTH) return undefined;
+      if (Array.isArray(node)) {
+        for (const item of node) pending.push([item, depth + 1]);
+      } else {
+        for (const [key, item] of Object.entries(node)) {
+          if (!isStorableText(key)) needsCopy = true;
+          pending.push([item, depth + 1]);
+        }
+      }
+    }
+  }
+  return needsCopy ? copyStorable(value) : value;
+}
+
+function isStorableText(text: string): boolean {
+  return text.isWellFormed() && !text.includes('\u0000');
+}
+
+/** Text PostgreSQL can store: no NUL, no lone surrogate. */
+export function storableText(text: string): string {
+  return text.toWellFormed().replaceAll('\u0000', '\uFFFD');
+}
+
+function copyStorable(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(copyStorable);
+  if (isObject(value)) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), copyStorable(item)]));
+  }
+  return value;
+}

@@ -1,0 +1,117 @@
+import type pg from 'pg';
+import { storableText, type LeadEvent, type RejectedEvent } from './envelope.ts';
+
+/** Rejected input is kept up to this many characters: enough to see what was wrong. */
+const EXCERPT_CHARS = 8192;
+
+/** What happened to one event on insert: stored as `received` or `stale`, or already there. */
+export interface StoredEvent {
+  readonly status: 'received' | 'stale' | 'duplicate';
+  /** For a duplicate, the stored event's id when this statement could see it. */
+  readonly eventId: string | undefined;
+}
+
+/**
+ * Inserts a batch of events in one statement (one round trip, one implicit transaction).
+ * - ON CONFLICT DO NOTHING makes concurrent identical deliveries store one row;
+ * - rows go in key order so concurrent batches lock in the same order and cannot deadlock;
+ * - an event older than the lead's newest (stored, or in the same batch) is stored as `stale`.
+ * Events must be distinct by (leadId, updatedAt); results come back in input order.
+ */
+const INSERT_EVENTS = `
+WITH input AS (
+  SELECT x.lead_id, x.updated_at, x.hook_action, x.payload, x.ord
+  FROM ROWS FROM (json_to_recordset($1::json) AS (lead_id text, updated_at timestamptz, hook_action text, payload jsonb))
+    WITH ORDINALITY AS x(lead_id, updated_at, hook_action, payload, ord)
+), classified AS (
+  SELECT input.*,
+         input.updated_at < greatest(
+           (SELECT max(e.updated_at) FROM webhook_events e WHERE e.lead_id = input.lead_id),
+           max(input.updated_at) OVER (PARTITION BY input.lead_id)) AS stale
+  FROM input
+), inserted AS (
+  INSERT INTO webhook_events (lead_id, updated_at, hook_action, payload_raw, status, request_id)
+  SELECT lead_id, updated_at, hook_action, payload, CASE WHEN stale THEN 'stale' ELSE 'received' END, $2
+  FROM classified
+  ORDER BY lead_id, updated_at
+  ON CONFLICT (lead_id, updated_at) DO NOTHING
+  RETURNING id, lead_id, updated_at, status
+)
+SELECT i.id AS inserted_id, i.status, e.id AS existing_id
+FROM classified c
+LEFT JOIN inserted i ON i.lead_id = c.lead_id AND i.updated_at = c.updated_at
+LEFT JOIN webhook_events e ON i.id IS NULL AND e.lead_id = c.lead_id AND e.updated_at = c.updated_at
+ORDER BY c.ord`;
+
+export async function insertEvents(
+  db: pg.Pool,
+  events: readonly LeadEvent[],
+  requestId: string,
+): Promise<StoredEvent[]> {
+  const input = JSON.stringify(
+    events.map((event) => ({
+      lead_id: event.leadId,
+      updated_at: event.updatedAt,
+      hook_action: event.hookAction,
+      payload: event.payload,
+    })),
+  );
+  const { rows } = await db.query<{ inserted_id: string | null; status: 'received' | 'stale' | null; existing_id: string | null }>(
+    { name: 'insert-webhook-events', text: INSERT_EVENTS, values: [input, requestId] },
+  );
+  return rows.map((row) =>
+    row.inserted_id !== null && row.status !== null
+      ? { status: row.status, eventId: row.inserted_id }
+      : { status: 'duplicate', eventId: row.existing_id ?? undefined },
+  );
+}
+
+export interface RejectedRecord {
+  /** A `RejectionReason`, or `malformed_json` for a body that is not JSON. */
+  readonly reason: RejectedEvent['reason'] | 'malformed_json';
+  readonly message: string;
+  readonly leadId?: string;
+  /** Position in the request's batch; null when the whole body was refused (e.g. malformed JSON). */
+  readonly index: number | null;
+  readonly excerpt: string;
+}
+
+/** Keeps rejected input for inspection, trimming the table to the newest `keep` rows. */
+export async function recordRejected(
+  db: pg.Pool,
+  rejected: readonly RejectedRecord[],
+  requestId: string,
+  keep: number,
+): Promise<void> {
+  if (rejected.length === 0 || keep === 0) return;
+  const input = JSON.stringify(
+    rejected.map((record) => ({
+      event_index: record.index,
+      reason: record.reason,
+      message: record.message,
+      lead_id: record.leadId ?? null,
+      payload_excerpt: storableText(record.excerpt.slice(0, EXCERPT_CHARS)),
+    })),
+  );
+  await db.query({
+    name: 'record-rejected-webhooks',
+    text: `
+      WITH added AS (
+        INSERT INTO rejected_webhooks (request_id, event_index, reason, message, lead_id, payload_excerpt)
+        SELECT $1, x.event_index, x.reason, x.message, x.lead_id, x.payload_excerpt
+        FROM json_to_recordset($2::json) AS x(event_index int, reason text, message text, lead_id text, payload_excerpt text)
+        RETURNING id
+      )
+      DELETE FROM rejected_webhooks WHERE id <= (SELECT max(id) FROM added) - $3::bigint`,
+    values: [requestId, input, keep],
+  });
+}
+
+/** Events stored but not yet finished: what the service still owes. */
+export async function countBacklog(db: pg.Pool): Promise<number> {
+  const { rows } = await db.query<{ count: string }>({
+    name: 'count-backlog',
+    text: `SELECT count(*) FROM webhook_events WHERE status IN ('received', 'processing')`,
+  });
+  return Number(rows[0]?.count ?? 0);
+}

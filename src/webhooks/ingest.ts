@@ -1,0 +1,222 @@
+import type pg from 'pg';
+import { BacklogFullError, DatabaseUnavailableError, isDatabaseUnavailable } from '../errors.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Metrics } from '../metrics.ts';
+import { normaliseEvent, storableText, type LeadEvent, type RejectionReason } from './envelope.ts';
+import { countBacklog, insertEvents, recordRejected, type RejectedRecord } from './events-repository.ts';
+
+export type EventOutcome = 'accepted' | 'duplicate' | 'stale' | 'rejected';
+
+export interface EventResult {
+  index: number;
+  lead_id: string | null;
+  updated_at: string | null;
+  outcome: EventOutcome;
+  event_id?: string;
+  reason?: RejectionReason;
+  message?: string;
+}
+
+export interface IngestAnswer {
+  readonly statusCode: 200 | 400 | 413;
+  readonly body: Record<string, unknown>;
+}
+
+export interface IngestOptions {
+  readonly db: pg.Pool;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly maxEventsPerRequest: number;
+  readonly maxBacklog: number;
+  readonly rejectedKeep: number;
+}
+
+/** Per request; a hostile batch of thousands of bad events must not flood the table. */
+const REJECTED_RECORDED_PER_REQUEST = 100;
+const BACKLOG_REFRESH_MS = 1000;
+
+/**
+ * Webhook ingest: parse, normalise, store. Valid events of a request are committed in one
+ * statement before the answer; invalid ones are reported per event and kept for inspection.
+ */
+export function createIngest(options: IngestOptions) {
+  const { db, logger, metrics } = options;
+  const backlog = backlogMonitor(db, metrics, logger);
+
+  return async function ingest(rawBody: string, requestId: string): Promise<IngestAnswer> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(rawBody);
+    } catch {
+      // JSON.parse's message quotes the body, which may hold personal data: keep it out of answers and logs.
+      metrics.webhookRequestsRefused.inc({ reason: 'malformed_json' });
+      await keepRejected(
+        [{ index: null, reason: 'malformed_json', message: 'body is not valid JSON', excerpt: rawBody }],
+        requestId,
+      );
+      return { statusCode: 400, body: { error: 'malformed_json', message: 'the request body is not valid JSON' } };
+    }
+
+    const items = Array.isArray(parsed) ? parsed : [parsed];
+    if (items.length === 0) {
+      metrics.webhookRequestsRefused.inc({ reason: 'empty_batch' });
+      return { statusCode: 400, body: { error: 'empty_batch', message: 'the request holds no event' } };
+    }
+    if (items.length > options.maxEventsPerRequest) {
+      metrics.webhookRequestsRefused.inc({ reason: 'too_many_events' });
+      return {
+        statusCode: 413,
+        body: {
+          error: 'too_many_events',
+          message: `a request may carry at most ${options.maxEventsPerRequest} events (got ${items.length})`,
+        },
+      };
+    }
+
+    const results: EventResult[] = [];
+    const toStore: LeadEvent[] = [];
+    const storedAt: number[] = []; // results index of each event in toStore
+    const firstIndexOfKey = new Map<string, number>();
+    const rejected: RejectedRecord[] = [];
+
+    items.forEach((item, index) => {
+      const normalised = normaliseEvent(item);
+      if (!normalised.ok) {
+        results.push({
+          index,
+          lead_id: normalised.leadId ?? null,
+          updated_at: rawUpdatedAt(item),
+          outcome: 'rejected',
+          reason: normalised.reason,
+          message: normalised.message,
+        });
+        if (rejected.length < REJECTED_RECORDED_PER_REQUEST) {
+          rejected.push({ ...normalised, index, excerpt: excerptOf(item) });
+        }
+        return;
+      }
+      const { event } = normalised;
+      const key = `${event.leadId}\u0000${event.updatedAt}`;
+      const first = firstIndexOfKey.get(key);
+      results.push({ index, lead_id: event.leadId, updated_at: event.updatedAt, outcome: 'duplicate' });
+      if (first !== undefined) return; // the same event twice in one request: stored once
+      firstIndexOfKey.set(key, index);
+      toStore.push(event);
+      storedAt.push(index);
+    });
+
+    if (toStore.length > 0) {
+      if (backlog.current() >= options.maxBacklog) {
+        metrics.webhookRequestsRefused.inc({ reason: 'backlog_full' });
+        throw new BacklogFullError('too many events are waiting to be processed; retry later');
+      }
+      let stored;
+      try {
+        stored = await insertEvents(db, toStore, requestId);
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        metrics.webhookRequestsRefused.inc({ reason: 'database_unavailable' });
+        throw new DatabaseUnavailableError('the database is unavailable; nothing was stored', { cause: error });
+      }
+      backlog.added(stored.filter((event) => event.status === 'received').length);
+      stored.forEach((event, position) => {
+        const result = results[storedAt[position]!]!;
+        if (event.status === 'received') result.outcome = 'accepted';
+        else if (event.status === 'stale') result.outcome = 'stale';
+        if (event.eventId !== undefined) result.event_id = event.eventId;
+      });
+      // Repeats inside the request point at the event their first copy stored.
+      for (const result of results) {
+        if (result.outcome !== 'duplicate' || result.event_id !== undefined) continue;
+        const first = results[firstIndexOfKey.get(`${result.lead_id}\u0000${result.updated_at}`) ?? -1];
+        if (first?.event_id !== undefined && first !== result) result.event_id = first.event_id;
+      }
+    }
+    await keepRejected(rejected, requestId);
+
+    const counts = { accepted: 0, duplicate: 0, stale: 0, rejected: 0 };
+    for (const result of results) {
+      counts[result.outcome]++;
+      metrics.webhookEvents.inc({ outcome: result.outcome, reason: result.reason ?? '' });
+    }
+    logger.info(
+      { requestId, received: items.length, ...counts },
+      counts.rejected === items.length ? 'webhook rejected' : 'webhook stored',
+    );
+    const summary = {
+      received: items.length,
+      processed: counts.accepted,
+      duplicates: counts.duplicate,
+      stale: counts.stale,
+      rejected: counts.rejected,
+      results,
+    };
+    if (counts.rejected === items.length) {
+      return {
+        statusCode: 400,
+        body: { error: 'invalid_events', message: 'no event in the request is valid', ...summary },
+      };
+    }
+    return { statusCode: 200, body: { status: 'received', ...summary } };
+  };
+
+  /** Best effort: failing to keep a copy of bad input must not change the answer about it. */
+  async function keepRejected(records: RejectedRecord[], requestId: string): Promise<void> {
+    try {
+      await recordRejected(db, records, requestId, options.rejectedKeep);
+    } catch (error) {
+      logger.warn({ requestId, err: { message: (error as Error).message } }, 'could not keep rejected webhook input');
+    }
+  }
+}
+
+function rawUpdatedAt(item: unknown): string | null {
+  if (typeof item !== 'object' || item === null) return null;
+  const record = item as Record<string, Record<string, Record<string, unknown>> | undefined>;
+  const value =
+    record.attributes?.updated_at ??
+    record.lead?.attributes?.updated_at ??
+    record.data?.attributes?.updated_at ??
+    (item as Record<string, unknown>).updated_at;
+  return typeof value === 'string' ? storableText(value.slice(0, 64)) : null;
+}
+
+function excerptOf(item: unknown): string {
+  let text: string;
+  try {
+    text = typeof item === 'string' ? item : (JSON.stringify(item) ?? String(item));
+  } catch {
+    text = '[not serialisable: nested too deep]';
+  }
+  return text;
+}
+
+/** A recent count of the backlog, refreshed in the background so a request never waits for it. */
+function backlogMonitor(db: pg.Pool, metrics: Metrics, logger: Logger) {
+  let count = 0;
+  let refreshedAt = 0;
+  let refreshing = false;
+  const refresh = async () => {
+    refreshing = true;
+    try {
+      count = await countBacklog(db);
+      metrics.backlog.set(count);
+    } catch (error) {
+      logger.debug({ err: { message: (error as Error).message } }, 'backlog count failed');
+    } finally {
+      refreshedAt = Date.now();
+      refreshing = false;
+    }
+  };
+  return {
+    current(): number {
+      if (!refreshing && Date.now() - refreshedAt > BACKLOG_REFRESH_MS) void refresh();
+      return count;
+    },
+    added(events: number) {
+      count += events;
+    },
+  };
+}
+
+export type Ingest = ReturnType<typeof createIngest>;
