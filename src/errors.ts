@@ -44,8 +44,12 @@ export class BacklogFullError extends AppError {
   override readonly retryable = true;
 }
 
-/** SQLSTATE classes and socket errors that mean "the database is not there", not "the query is wrong". */
-const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[1-3])/;
+/**
+ * SQLSTATEs and socket errors that mean "the database cannot take work now", not "the query is
+ * wrong": connection failures (08), resources (53), shutdown (57P0x), refused logins (28, 3D000,
+ * 55000 "not accepting connections") and a read-only server after a failover (25006).
+ */
+const UNAVAILABLE_SQLSTATE = /^(08|53|28|57P0[1-3]$|3D000$|55000$|25006$)/;
 const UNAVAILABLE_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH']);
 
 /** Whether a `pg` error means the database is unavailable (retry later) rather than a bug. */

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -39,6 +39,8 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
   try {
     const binaries = await loadBinaries();
     const owner = serverOwner();
+    // The server's user must be able to reach its cluster inside our data directory.
+    if (owner) chmodSync(dataDir, statSync(dataDir).mode | 0o711);
     const clusterDir = join(dataDir, 'postgres');
     const password = initialiseCluster(binaries, clusterDir, join(dataDir, 'postgres.password'), owner, logger);
     stopOrphanedServer(binaries, clusterDir, owner, logger);

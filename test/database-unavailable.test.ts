@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import pg from 'pg';
+import { test } from 'node:test';
+import { freshDatabase } from './helpers/database.ts';
+import { leadEvent, startService } from './helpers/service.ts';
+
+/** A port where nothing listens. */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return typeof address === 'object' && address ? address.port : 1;
+}
+
+test('with the database unreachable the webhook answers 503 with Retry-After and claims nothing', async (t) => {
+  const db = await freshDatabase();
+  t.after(() => db.drop());
+  const service = await startService(t, { DB_URL: `postgres://postgres@127.0.0.1:${await closedPort()}/nowhere`, DB_CONNECT_TIMEOUT_MS: '500' }, db);
+  const answer = await service.post(leadEvent('lead-down', '2026-11-20T10:15:00Z'));
+  assert.equal(answer.status, 503);
+  assert.equal(answer.body.error, 'database_unavailable');
+  assert.ok(Number(answer.headers.get('retry-after')) > 0);
+  assert.equal(answer.body.processed, undefined);
+
+  const ready = await fetch(`${service.url}/ready`);
+  assert.equal(ready.status, 503);
+  assert.deepEqual(await ready.json(), { status: 'unavailable', reason: 'database_unavailable' });
+  const health = await fetch(`${service.url}/health`);
+  assert.equal(health.status, 200);
+});
+
+test('a database that goes away mid-run gives 503, and 200 again once it is back', async (t) => {
+  const service = await startService(t);
+  assert.equal((await service.post(leadEvent('lead-1', '2026-11-20T10:15:00Z'))).status, 200);
+  // Cut every connection of the service to its database, and refuse new ones for a moment.
+  const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+  await admin.connect();
+  t.after(() => admin.end());
+  await admin.query(`ALTER DATABASE ${service.db.name} ALLOW_CONNECTIONS false`);
+  await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [service.db.name]);
+  const down = await service.post(leadEvent('lead-2', '2026-11-20T10:15:00Z'));
+  assert.equal(down.status, 503);
+  await admin.query(`ALTER DATABASE ${service.db.name} ALLOW_CONNECTIONS true`);
+  const back = await service.post(leadEvent('lead-2', '2026-11-20T10:15:00Z'));
+  assert.equal(back.status, 200);
+  assert.equal(back.body.processed, 1);
+});

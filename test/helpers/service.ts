@@ -1,0 +1,112 @@
+import type { TestContext } from 'node:test';
+import { loadConfig } from '../../src/config.ts';
+import { createPool } from '../../src/db/pool.ts';
+import { buildApp, type App } from '../../src/http/app.ts';
+import { createLogger } from '../../src/log/logger.ts';
+import { createMetrics } from '../../src/metrics.ts';
+import { WEBHOOK_PATH } from '../../src/webhooks/routes.ts';
+import { freshDatabase, type TestDatabase } from './database.ts';
+
+export const SECRET = 'test-secret-do-not-use-0123456789';
+
+export interface TestService {
+  readonly url: string;
+  readonly db: TestDatabase;
+  readonly app: App;
+  /** Every log line the service wrote, as JSON text. */
+  readonly logs: string[];
+  post(body: unknown, options?: PostOptions): Promise<Answer>;
+}
+
+export interface PostOptions {
+  readonly token?: string | null;
+  readonly via?: 'header' | 'query';
+  readonly contentType?: string | null;
+  /** Send this text as the body instead of JSON-encoding `body`. */
+  readonly raw?: string;
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of the answer under test
+}
+
+/**
+ * The real HTTP app on 127.0.0.1:0 over a fresh database of its own; closed when the test ends.
+ * `env` overrides configuration as the environment would.
+ */
+export async function startService(t: TestContext, env: Record<string, string> = {}, db?: TestDatabase): Promise<TestService> {
+  const database = db ?? (await freshDatabase());
+  const logs: string[] = [];
+  const logger = createLogger('debug', { write: (line: string) => void logs.push(line) });
+  const config = loadConfig({ WEBHOOK_SECRET: SECRET, DB_URL: database.url, ...env });
+  const pool = createPool(
+    { url: config.database.url!, max: config.database.poolMax, connectTimeoutMs: config.database.connectTimeoutMs },
+    logger,
+  );
+  const app = await buildApp({ db: pool, logger, metrics: createMetrics(), webhook: config.webhook });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  t.after(async () => {
+    await app.close();
+    await pool.end();
+    if (!db) await database.drop();
+  });
+  return { url, db: database, app, logs, post: (body, options) => postWebhook(url, body, options) };
+}
+
+export async function postWebhook(baseUrl: string, body: unknown, options: PostOptions = {}): Promise<Answer> {
+  const token = options.token === undefined ? SECRET : options.token;
+  const via = options.via ?? 'header';
+  const headers: Record<string, string> = {};
+  const contentType = options.contentType === undefined ? 'application/json' : options.contentType;
+  if (contentType !== null) headers['content-type'] = contentType;
+  if (token !== null && via === 'header') headers['x-webhook-token'] = token;
+  const query = token !== null && via === 'query' ? `?token=${encodeURIComponent(token)}` : '';
+  const response = await fetch(`${baseUrl}${WEBHOOK_PATH}${query}`, {
+    method: 'POST',
+    headers,
+    body: options.raw ?? JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, headers: response.headers, body: parsed };
+}
+
+/** A C2S-like event in envelope A (the default shape), with a customer carrying personal data. */
+export function leadEvent(leadId: string, updatedAt: string, extra: Record<string, unknown> = {}) {
+  return {
+    id: leadId,
+    hook_action: 'on_create_lead',
+    attributes: {
+      description: 'Apartamento 3 quartos - Vila Mariana',
+      customer: { name: 'Ana Souza Lima', email: 'ana.lima@example.com', phone: '5511987654321' },
+      created_at: updatedAt,
+      updated_at: updatedAt,
+      ...extra,
+    },
+  };
+}
+
+export async function eventRows(db: TestDatabase, leadId?: string) {
+  const { rows } = await db.pool.query<{
+    id: string;
+    lead_id: string;
+    updated_at: Date;
+    hook_action: string | null;
+    status: string;
+    payload_raw: unknown;
+  }>(
+    `SELECT id, lead_id, updated_at, hook_action, status, payload_raw FROM webhook_events
+     WHERE $1::text IS NULL OR lead_id = $1 ORDER BY lead_id, updated_at`,
+    [leadId ?? null],
+  );
+  return rows;
+}
