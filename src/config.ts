@@ -87,14 +87,17 @@ export function loadConfig(env: Env): Config {
     if (production && value === undefined) problems.push(`${name} is required when NODE_ENV=production`);
   };
 
-  const dbUrl = url('DB_URL', undefined, ['postgres:', 'postgresql:']) ?? url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']);
+  const dbUrl =
+    url('DB_URL', undefined, ['postgres:', 'postgresql:']) ??
+    url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']);
   required('DB_URL (or DATABASE_URL)', dbUrl);
 
   const secrets = (text('WEBHOOK_SECRET') ?? '')
     .split(',')
     .map((secret) => secret.trim())
     .filter((secret) => secret !== '');
-  if (production && secrets.length === 0) problems.push('WEBHOOK_SECRET is required when NODE_ENV=production');
+  if (production && secrets.length === 0)
+    problems.push('WEBHOOK_SECRET is required when NODE_ENV=production');
   if (production && secrets.some((secret) => secret.length < 16)) {
     problems.push('WEBHOOK_SECRET: each secret must be at least 16 characters in production');
   }

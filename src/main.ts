@@ -33,17 +33,24 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 try {
   await start(config, logger);
 } catch (error) {
-  logger.fatal({ err: { message: (error as Error).message, code: (error as { code?: string }).code } }, 'startup failed');
+  logger.fatal(
+    { err: { message: (error as Error).message, code: (error as { code?: string }).code } },
+    'startup failed',
+  );
   await shutdown('startup failure', 1);
 }
 
 async function start(config: Config, logger: Logger): Promise<void> {
-  const secrets = config.webhook.secrets.length > 0 ? config.webhook.secrets : [generatedSecret(config.dataDir)];
+  const secrets =
+    config.webhook.secrets.length > 0 ? config.webhook.secrets : [generatedSecret(config.dataDir)];
 
   const server: DatabaseServer = await openDatabaseServer(config, logger);
   stops.unshift({ name: 'database server', stop: () => server.stop() });
 
-  const migrator = new pg.Client({ connectionString: server.url, connectionTimeoutMillis: config.database.connectTimeoutMs });
+  const migrator = new pg.Client({
+    connectionString: server.url,
+    connectionTimeoutMillis: config.database.connectTimeoutMs,
+  });
   try {
     await migrator.connect();
     await migrate(migrator, logger);
@@ -57,11 +64,19 @@ async function start(config: Config, logger: Logger): Promise<void> {
   );
   stops.unshift({ name: 'database pool', stop: () => db.end() });
 
-  const app = await buildApp({ db, logger, metrics: createMetrics(), webhook: { ...config.webhook, secrets } });
+  const app = await buildApp({
+    db,
+    logger,
+    metrics: createMetrics(),
+    webhook: { ...config.webhook, secrets },
+  });
   stops.unshift({ name: 'http server', stop: () => app.close() });
   const address = await app.listen({ host: config.http.host, port: config.http.port });
 
-  logger.info({ address, embeddedDatabase: server.embedded, production: config.production }, 'c2s-enricher ready');
+  logger.info(
+    { address, embeddedDatabase: server.embedded, production: config.production },
+    'c2s-enricher ready',
+  );
   if (config.webhook.secrets.length === 0) announceHookUrl(address, secrets[0]!);
 }
 
@@ -70,7 +85,8 @@ async function start(config: Config, logger: Logger): Promise<void> {
  * It goes to stdout as a plain banner, deliberately not through the structured log.
  */
 function announceHookUrl(address: string, secret: string): void {
-  const base = config.http.publicUrl ?? address.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://127.0.0.1');
+  const base =
+    config.http.publicUrl ?? address.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://127.0.0.1');
   process.stdout.write(
     [
       '',

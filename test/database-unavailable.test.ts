@@ -17,7 +17,11 @@ async function closedPort(): Promise<number> {
 test('with the database unreachable the webhook answers 503 with Retry-After and claims nothing', async (t) => {
   const db = await freshDatabase();
   t.after(() => db.drop());
-  const service = await startService(t, { DB_URL: `postgres://postgres@127.0.0.1:${await closedPort()}/nowhere`, DB_CONNECT_TIMEOUT_MS: '500' }, db);
+  const service = await startService(
+    t,
+    { DB_URL: `postgres://postgres@127.0.0.1:${await closedPort()}/nowhere`, DB_CONNECT_TIMEOUT_MS: '500' },
+    db,
+  );
   const answer = await service.post(leadEvent('lead-down', '2026-11-20T10:15:00Z'));
   assert.equal(answer.status, 503);
   assert.equal(answer.body.error, 'database_unavailable');
@@ -39,7 +43,9 @@ test('a database that goes away mid-run gives 503, and 200 again once it is back
   await admin.connect();
   t.after(() => admin.end());
   await admin.query(`ALTER DATABASE ${service.db.name} ALLOW_CONNECTIONS false`);
-  await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [service.db.name]);
+  await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [
+    service.db.name,
+  ]);
   const down = await service.post(leadEvent('lead-2', '2026-11-20T10:15:00Z'));
   assert.equal(down.status, 503);
   await admin.query(`ALTER DATABASE ${service.db.name} ALLOW_CONNECTIONS true`);

@@ -12,27 +12,45 @@ test('a run logs no secret and no unmasked e-mail, phone or name from the payloa
   const db = await freshDatabase();
   t.after(() => db.drop());
   const service = await spawnService(t, { DB_URL: db.url, WEBHOOK_SECRET: SECRET });
-  const personal = { name: 'Beatriz Quintanilha Duarte', email: 'beatriz.q.duarte@example.org', phone: '5521976543210' };
+  const personal = {
+    name: 'Beatriz Quintanilha Duarte',
+    email: 'beatriz.q.duarte@example.org',
+    phone: '5521976543210',
+  };
   const event = (leadId: string, updatedAt: string) =>
     leadEvent(leadId, updatedAt, { customer: personal, description: 'CPF 529.982.247-25' });
 
   await postWebhook(service.url, event('lead-p1', '2026-11-20T10:15:00Z'), { token: SECRET, via: 'query' });
   await postWebhook(service.url, event('lead-p1', '2026-11-20T10:15:00Z'), { token: SECRET });
   await postWebhook(service.url, [event('lead-p2', 'bad-date'), { customer: personal }], { token: SECRET });
-  await postWebhook(service.url, undefined, { token: SECRET, raw: `{"email":"${personal.email}", "phone": "${personal.phone}"` });
+  await postWebhook(service.url, undefined, {
+    token: SECRET,
+    raw: `{"email":"${personal.email}", "phone": "${personal.phone}"`,
+  });
   await postWebhook(service.url, event('lead-p3', '2026-11-20T10:15:00Z'), { token: `${SECRET}-guess` });
   await fetch(`${service.url}/nope?token=${SECRET}`);
   assert.equal(await service.stop(), 0);
 
   const logs = service.output();
   assert.match(logs, /webhook stored/); // the run did log its work
-  for (const secretOrPersonal of [SECRET, personal.email, personal.phone, '976543210', personal.name, 'Quintanilha', '52998224725', '529.982.247-25']) {
+  for (const secretOrPersonal of [
+    SECRET,
+    personal.email,
+    personal.phone,
+    '976543210',
+    personal.name,
+    'Quintanilha',
+    '52998224725',
+    '529.982.247-25',
+  ]) {
     assert.ok(!logs.includes(secretOrPersonal), `log output must not contain ${secretOrPersonal}`);
   }
   // Every line is JSON (no stray prints) and carries a request id where it is about a request.
   const lines = logs.split('\n').filter((line) => line.startsWith('{'));
   assert.ok(lines.length > 5);
-  const requestLines = lines.map((line) => JSON.parse(line) as { msg: string; requestId?: string }).filter((l) => l.msg === 'request');
+  const requestLines = lines
+    .map((line) => JSON.parse(line) as { msg: string; requestId?: string })
+    .filter((l) => l.msg === 'request');
   assert.ok(requestLines.length >= 6 && requestLines.every((l) => typeof l.requestId === 'string'));
 });
 
@@ -47,7 +65,11 @@ test('SIGTERM lets a request in flight finish, then stops; a second signal exits
     const url = new URL('/api/v1/webhooks/c2s', service.url);
     const req = request(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-webhook-token': SECRET },
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        'x-webhook-token': SECRET,
+      },
     });
     req.once('response', (res) => {
       let text = '';
@@ -65,7 +87,9 @@ test('SIGTERM lets a request in flight finish, then stops; a second signal exits
   assert.equal(done.status, 200);
   assert.equal(JSON.parse(done.body).processed, 1);
   assert.equal(await service.exited, 0);
-  const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM webhook_events WHERE lead_id = 'lead-inflight'`);
+  const { rows } = await db.pool.query(
+    `SELECT count(*)::int AS n FROM webhook_events WHERE lead_id = 'lead-inflight'`,
+  );
   assert.equal(rows[0].n, 1);
 
   // A second signal does not wait for anything.
@@ -86,9 +110,21 @@ test('SIGTERM lets a request in flight finish, then stops; a second signal exits
 });
 
 test('in production a missing configuration stops the boot with every problem listed', async () => {
-  const result = await runNode(['src/main.ts'], { NODE_ENV: 'production', PORT: 'eighty', LOG_LEVEL: 'loud' });
+  const result = await runNode(['src/main.ts'], {
+    NODE_ENV: 'production',
+    PORT: 'eighty',
+    LOG_LEVEL: 'loud',
+  });
   assert.equal(result.code, 78);
-  for (const problem of ['PORT', 'LOG_LEVEL', 'WEBHOOK_SECRET', 'DB_URL', 'C2S_TOKEN', 'DIRETRIX_USER', 'WORK_API']) {
+  for (const problem of [
+    'PORT',
+    'LOG_LEVEL',
+    'WEBHOOK_SECRET',
+    'DB_URL',
+    'C2S_TOKEN',
+    'DIRETRIX_USER',
+    'WORK_API',
+  ]) {
     assert.ok(result.output.includes(problem), `the boot error names ${problem}`);
   }
   assert.equal(result.output.match(/^ {2}- /gm)?.length, 9, result.output);

@@ -13,10 +13,15 @@ test('a request without a token is refused with 401 and stores nothing', async (
 test('a wrong token is refused, in the header or the query string', async (t) => {
   const service = await startService(t);
   for (const via of ['header', 'query'] as const) {
-    const answer = await service.post(leadEvent('lead-a', '2026-11-20T10:15:00.000-03:00'), { token: 'wrong', via });
+    const answer = await service.post(leadEvent('lead-a', '2026-11-20T10:15:00.000-03:00'), {
+      token: 'wrong',
+      via,
+    });
     assert.equal(answer.status, 401, via);
   }
-  const almost = await service.post(leadEvent('lead-a', '2026-11-20T10:15:00.000-03:00'), { token: `${SECRET}x` });
+  const almost = await service.post(leadEvent('lead-a', '2026-11-20T10:15:00.000-03:00'), {
+    token: `${SECRET}x`,
+  });
   assert.equal(almost.status, 401);
   assert.equal((await eventRows(service.db)).length, 0);
 });
@@ -30,9 +35,16 @@ test('the token is accepted in the query string, as C2S sends it', async (t) => 
 
 test('during a rotation every configured secret is accepted', async (t) => {
   const service = await startService(t, { WEBHOOK_SECRET: 'old-secret-aaaaaaaa, new-secret-bbbbbbbb' });
-  const old = await service.post(leadEvent('lead-r', '2026-11-20T10:15:00Z'), { token: 'old-secret-aaaaaaaa' });
-  const current = await service.post(leadEvent('lead-r', '2026-11-20T10:16:00Z'), { token: 'new-secret-bbbbbbbb', via: 'query' });
-  const wrong = await service.post(leadEvent('lead-r', '2026-11-20T10:17:00Z'), { token: 'old-secret-aaaaaaaa,new-secret-bbbbbbbb' });
+  const old = await service.post(leadEvent('lead-r', '2026-11-20T10:15:00Z'), {
+    token: 'old-secret-aaaaaaaa',
+  });
+  const current = await service.post(leadEvent('lead-r', '2026-11-20T10:16:00Z'), {
+    token: 'new-secret-bbbbbbbb',
+    via: 'query',
+  });
+  const wrong = await service.post(leadEvent('lead-r', '2026-11-20T10:17:00Z'), {
+    token: 'old-secret-aaaaaaaa,new-secret-bbbbbbbb',
+  });
   assert.deepEqual([old.status, current.status, wrong.status], [200, 200, 401]);
   assert.equal((await eventRows(service.db, 'lead-r')).length, 2);
 });

@@ -19,7 +19,11 @@ test('a mixed batch stores the valid events and reports each one in order', asyn
   assert.equal(answer.body.duplicates, 1);
   assert.equal(answer.body.rejected, 4);
   assert.deepEqual(
-    answer.body.results.map((r: { index: number; outcome: string; reason?: string }) => [r.index, r.outcome, r.reason]),
+    answer.body.results.map((r: { index: number; outcome: string; reason?: string }) => [
+      r.index,
+      r.outcome,
+      r.reason,
+    ]),
     [
       [0, 'accepted', undefined],
       [1, 'rejected', 'missing_updated_at'],
@@ -55,7 +59,10 @@ test('a request with no valid event is refused with 400 and says why per event',
   assert.equal(single.body.error, 'invalid_events');
   assert.equal(single.body.results[0].reason, 'missing_updated_at');
 
-  const batch = await service.post([{ lead_id: 'lead-y', updated_at: 'yesterday' }, { updated_at: '2026-11-20T10:15:00Z' }]);
+  const batch = await service.post([
+    { lead_id: 'lead-y', updated_at: 'yesterday' },
+    { updated_at: '2026-11-20T10:15:00Z' },
+  ]);
   assert.equal(batch.status, 400);
   assert.equal(batch.body.rejected, 2);
   assert.deepEqual(
@@ -99,7 +106,10 @@ test('an event older than the newest stored one of its lead is stored as stale',
 
 test('within one batch the older event of a lead is stale', async (t) => {
   const service = await startService(t);
-  const answer = await service.post([leadEvent('lead-b', '2026-11-20T13:00:00Z'), leadEvent('lead-b', '2026-11-20T12:00:00Z')]);
+  const answer = await service.post([
+    leadEvent('lead-b', '2026-11-20T13:00:00Z'),
+    leadEvent('lead-b', '2026-11-20T12:00:00Z'),
+  ]);
   assert.deepEqual(
     answer.body.results.map((r: { outcome: string }) => r.outcome),
     ['accepted', 'stale'],

@@ -5,9 +5,19 @@ import { eventRows, startService } from './helpers/service.ts';
 test('each C2S envelope shape is stored with its lead id, instant and action', async (t) => {
   const service = await startService(t);
   const answer = await service.post([
-    { id: 'lead-A', hook_action: 'on_create_lead', attributes: { updated_at: '2026-11-20T10:15:00.000-03:00' } },
-    { hook_action: 'on_update_lead', lead: { id: 'lead-B', internal_id: 41877213, attributes: { updated_at: '2026-11-20T10:15:00-03:00' } } },
-    { hook_action: 'on_close_lead', data: { type: 'lead', id: 'lead-C', attributes: { updated_at: '2026-11-20T13:15:00Z' } } },
+    {
+      id: 'lead-A',
+      hook_action: 'on_create_lead',
+      attributes: { updated_at: '2026-11-20T10:15:00.000-03:00' },
+    },
+    {
+      hook_action: 'on_update_lead',
+      lead: { id: 'lead-B', internal_id: 41877213, attributes: { updated_at: '2026-11-20T10:15:00-03:00' } },
+    },
+    {
+      hook_action: 'on_close_lead',
+      data: { type: 'lead', id: 'lead-C', attributes: { updated_at: '2026-11-20T13:15:00Z' } },
+    },
     { lead_id: 'lead-F', updated_at: '2026-11-20T13:15:00.000Z', hook_action: 'lead.updated' },
     { id: 'lead-L', hook_action: 'lead.created', attributes: { updated_at: '2026-11-20T13:15:00Z' } },
   ]);

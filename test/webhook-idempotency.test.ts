@@ -18,10 +18,18 @@ test('overlapping batches in parallel neither deadlock nor store twice', async (
   const service = await startService(t);
   const leads = Array.from({ length: 30 }, (_, n) => leadEvent(`lead-${n}`, '2026-11-20T10:15:00Z'));
   // The same 30 events in different orders, five times at once.
-  const batches = Array.from({ length: 5 }, (_, k) => leads.toSorted(() => (k % 2 === 0 ? 1 : -1) * (Math.random() - 0.5)));
+  const batches = Array.from({ length: 5 }, (_, k) =>
+    leads.toSorted(() => (k % 2 === 0 ? 1 : -1) * (Math.random() - 0.5)),
+  );
   const answers = await Promise.all(batches.map((batch) => service.post(batch)));
   assert.ok(answers.every((answer) => answer.status === 200));
-  assert.equal(answers.reduce((sum, answer) => sum + answer.body.processed, 0), 30);
-  assert.equal(answers.reduce((sum, answer) => sum + answer.body.duplicates, 0), 120);
+  assert.equal(
+    answers.reduce((sum, answer) => sum + answer.body.processed, 0),
+    30,
+  );
+  assert.equal(
+    answers.reduce((sum, answer) => sum + answer.body.duplicates, 0),
+    120,
+  );
   assert.equal((await eventRows(service.db)).length, 30);
 });

@@ -4,18 +4,27 @@ import { eventRows, leadEvent, startService } from './helpers/service.ts';
 
 test('a body over the limit is refused with 413 and stores nothing', async (t) => {
   const service = await startService(t, { WEBHOOK_BODY_LIMIT: '2048' });
-  const answer = await service.post(leadEvent('lead-big', '2026-11-20T10:15:00Z', { description: 'x'.repeat(4000) }));
+  const answer = await service.post(
+    leadEvent('lead-big', '2026-11-20T10:15:00Z', { description: 'x'.repeat(4000) }),
+  );
   assert.equal(answer.status, 413);
   assert.equal(answer.body.error, 'payload_too_large');
   const small = await service.post(leadEvent('lead-small', '2026-11-20T10:15:00Z'));
   assert.equal(small.status, 200);
-  assert.deepEqual((await eventRows(service.db)).map((row) => row.lead_id), ['lead-small']);
+  assert.deepEqual(
+    (await eventRows(service.db)).map((row) => row.lead_id),
+    ['lead-small'],
+  );
 });
 
 test('the default body limit is 1 MiB', async (t) => {
   const service = await startService(t);
-  const under = await service.post(leadEvent('lead-900k', '2026-11-20T10:15:00Z', { description: 'x'.repeat(900_000) }));
-  const over = await service.post(leadEvent('lead-1100k', '2026-11-20T10:15:00Z', { description: 'x'.repeat(1_100_000) }));
+  const under = await service.post(
+    leadEvent('lead-900k', '2026-11-20T10:15:00Z', { description: 'x'.repeat(900_000) }),
+  );
+  const over = await service.post(
+    leadEvent('lead-1100k', '2026-11-20T10:15:00Z', { description: 'x'.repeat(1_100_000) }),
+  );
   assert.deepEqual([under.status, over.status], [200, 413]);
 });
 

@@ -14,12 +14,16 @@ try {
   try {
     await client.connect();
     const applied = await migrate(client, logger);
-    process.stdout.write(applied.length > 0 ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+    process.stdout.write(
+      applied.length > 0 ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n',
+    );
   } finally {
     await client.end();
     await server.stop();
   }
 } catch (error) {
-  process.stderr.write(`migrate failed: ${error instanceof ConfigError ? error.message : (error as Error).message}\n`);
+  process.stderr.write(
+    `migrate failed: ${error instanceof ConfigError ? error.message : (error as Error).message}\n`,
+  );
   process.exitCode = 1;
 }

@@ -12,7 +12,9 @@ if (!baseUrl || !/^https?:\/\//.test(baseUrl) || !secret) {
 
 const results = await runSmokeChecks(baseUrl, secret);
 for (const check of results) {
-  process.stdout.write(`${check.passed ? 'PASS' : 'FAIL'}  ${check.name}${check.passed ? '' : `  (${check.detail})`}\n`);
+  process.stdout.write(
+    `${check.passed ? 'PASS' : 'FAIL'}  ${check.name}${check.passed ? '' : `  (${check.detail})`}\n`,
+  );
 }
 const failed = results.filter((check) => !check.passed).length;
 process.stdout.write(`${results.length - failed} passed, ${failed} failed\n`);

@@ -1,6 +1,17 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -42,10 +53,23 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
     // The server's user must be able to reach its cluster inside our data directory.
     if (owner) chmodSync(dataDir, statSync(dataDir).mode | 0o711);
     const clusterDir = join(dataDir, 'postgres');
-    const password = initialiseCluster(binaries, clusterDir, join(dataDir, 'postgres.password'), owner, logger);
+    const password = initialiseCluster(
+      binaries,
+      clusterDir,
+      join(dataDir, 'postgres.password'),
+      owner,
+      logger,
+    );
     stopOrphanedServer(binaries, clusterDir, owner, logger);
     const port = await freePort();
-    const server = await startServer(binaries.postgres, clusterDir, port, owner, options.settings ?? {}, logger);
+    const server = await startServer(
+      binaries.postgres,
+      clusterDir,
+      port,
+      owner,
+      options.settings ?? {},
+      logger,
+    );
     const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
     await ensureDatabase(`${base}/postgres`, database);
     logger.info({ dataDir, port }, 'embedded PostgreSQL started');
@@ -182,7 +206,7 @@ function initialiseCluster(
       { stdio: 'pipe', ...(owner ?? {}) },
     );
   } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? '');
+    const stderr = String((error as { stderr?: Buffer | string }).stderr ?? '');
     throw new EmbeddedDatabaseError(`initdb failed: ${stderr.trim().split('\n').slice(-3).join(' ')}`, {
       cause: error,
     });
@@ -193,7 +217,12 @@ function initialiseCluster(
 }
 
 /** A server left running by a killed process (we hold the lock now) is stopped before we start. */
-function stopOrphanedServer(binaries: Binaries, clusterDir: string, owner: Owner | undefined, logger: Logger) {
+function stopOrphanedServer(
+  binaries: Binaries,
+  clusterDir: string,
+  owner: Owner | undefined,
+  logger: Logger,
+) {
   const pidFile = join(clusterDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
@@ -211,7 +240,9 @@ function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port')),
+      );
     });
   });
 }
@@ -251,7 +282,8 @@ function startServer(
       output = (output + text).slice(-4000);
       // Server messages can quote data; keep them out of normal logs.
       for (const line of text.split('\n')) {
-        if (/\b(FATAL|PANIC)\b/.test(line)) logger.warn({ postgres: line.slice(0, 300) }, 'embedded PostgreSQL');
+        if (/\b(FATAL|PANIC)\b/.test(line))
+          logger.warn({ postgres: line.slice(0, 300) }, 'embedded PostgreSQL');
         else if (line.trim() !== '') logger.trace({ postgres: line.slice(0, 300) }, 'embedded PostgreSQL');
       }
       if (output.includes('database system is ready to accept connections')) {
@@ -263,7 +295,9 @@ function startServer(
     server.stderr?.on('data', onData);
     server.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new EmbeddedDatabaseError(`embedded PostgreSQL exited (code ${code}): ${output.trim().slice(-500)}`));
+      reject(
+        new EmbeddedDatabaseError(`embedded PostgreSQL exited (code ${code}): ${output.trim().slice(-500)}`),
+      );
     });
   });
 }

@@ -18,7 +18,9 @@ export function createPool(options: PoolOptions, logger: Logger): pg.Pool {
     application_name: 'c2s-enricher',
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on('error', (error) => logger.warn({ err: { message: error.message } }, 'idle database connection lost'));
+  pool.on('error', (error) =>
+    logger.warn({ err: { message: error.message } }, 'idle database connection lost'),
+  );
   logger.debug({ database: redactUrl(options.url) }, 'database pool created');
   return pool;
 }

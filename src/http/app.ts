@@ -58,7 +58,10 @@ export async function buildApp(deps: AppDeps) {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const answer = errorAnswer(error);
     if (answer.status >= 500 && !(error instanceof AppError && error.retryable)) {
-      request.log.error({ err: { code: error.code, message: error.message, stack: error.stack } }, 'request failed');
+      request.log.error(
+        { err: { code: error.code, message: error.message, stack: error.stack } },
+        'request failed',
+      );
     } else if (answer.status >= 500) {
       request.log.warn({ code: answer.body.error }, answer.body.message);
     }
@@ -67,7 +70,10 @@ export async function buildApp(deps: AppDeps) {
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${redactUrl(request.url.split('?')[0] ?? '')}` }),
+    reply.status(404).send({
+      error: 'not_found',
+      message: `no route ${request.method} ${redactUrl(request.url.split('?')[0] ?? '')}`,
+    }),
   );
 
   await app.register(healthRoutes, { db: deps.db, metrics });
@@ -87,14 +93,26 @@ function errorAnswer(error: FastifyError): ErrorAnswer {
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, body: { error: 'payload_too_large', message: 'the request body is over the size limit' } };
+      return {
+        status: 413,
+        body: { error: 'payload_too_large', message: 'the request body is over the size limit' },
+      };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, body: { error: 'unsupported_media_type', message: 'send the events as application/json' } };
+      return {
+        status: 415,
+        body: { error: 'unsupported_media_type', message: 'send the events as application/json' },
+      };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { status: 400, body: { error: 'bad_request', message: 'the content length does not match the body' } };
+      return {
+        status: 400,
+        body: { error: 'bad_request', message: 'the content length does not match the body' },
+      };
   }
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     return { status: error.statusCode, body: { error: 'bad_request', message: error.message } };
   }
-  return { status: 500, body: { error: 'internal_error', message: 'the request failed; it has been logged' } };
+  return {
+    status: 500,
+    body: { error: 'internal_error', message: 'the request failed; it has been logged' },
+  };
 }

@@ -56,8 +56,13 @@ test('a webhook path loses its token', () => {
 });
 
 test('access tokens, API keys and passwords in the query are redacted, case-insensitively', () => {
-  const masked = redactUrl('https://api.example.com/x?a=1&access_token=AT-123&API_KEY=K-456&Password=P-789#frag');
-  assert.equal(masked, 'https://api.example.com/x?a=1&access_token=[REDACTED]&API_KEY=[REDACTED]&Password=[REDACTED]#frag');
+  const masked = redactUrl(
+    'https://api.example.com/x?a=1&access_token=AT-123&API_KEY=K-456&Password=P-789#frag',
+  );
+  assert.equal(
+    masked,
+    'https://api.example.com/x?a=1&access_token=[REDACTED]&API_KEY=[REDACTED]&Password=[REDACTED]#frag',
+  );
   assertHides(masked, 'AT-123', 'K-456', 'P-789');
 });
 
@@ -68,7 +73,9 @@ test('a password in the userinfo is redacted, the user and host kept', () => {
 });
 
 test('a Work API URL does not reveal its token', () => {
-  const masked = redactUrl('https://completa.workbuscas.com/api?token=abc123&modulo=cpf&consulta=52998224725');
+  const masked = redactUrl(
+    'https://completa.workbuscas.com/api?token=abc123&modulo=cpf&consulta=52998224725',
+  );
   assertHides(masked, 'abc123');
   assert.ok(masked.startsWith('https://completa.workbuscas.com/api?token=[REDACTED]&modulo=cpf'), masked);
 });
@@ -78,23 +85,16 @@ test('a URL without secrets is unchanged', () => {
   assert.equal(redactUrl(url), url);
 });
 
-// Known src bug, kept visible until fixed: the userinfo pattern stops at the first '@', but URL
-// parsers (and so DB_URL) take the last one, so the tail of a password holding '@' stays visible.
-test(
-  'a password holding an @ is redacted whole',
-  { todo: 'src bug: mask.ts redactUrl userinfo pattern stops at the first @' },
-  () => {
-    const masked = redactUrl('postgres://c2s:p@ssw0rd-tail@db.internal:5432/c2s');
-    assertHides(masked, 'ssw0rd-tail');
-  },
-);
+// URL parsers (and so DB_URL) take the last '@' of the authority as the end of the password.
+test('a password holding an @ is redacted whole', () => {
+  const masked = redactUrl('postgres://c2s:p@ssw0rd-tail@db.internal:5432/c2s');
+  assertHides(masked, 'ssw0rd-tail');
+});
 
 // Spec (LGPD): logs never contain a full CPF; a Work API URL carries the CPF in `consulta=`.
-test(
-  'a Work API URL does not reveal the CPF it looks up',
-  { todo: 'src gap: mask.ts redactUrl keeps consulta=<full CPF>' },
-  () => {
-    const masked = redactUrl('https://completa.workbuscas.com/api?token=abc123&modulo=cpf&consulta=52998224725');
-    assertHides(masked, '52998224725');
-  },
-);
+test('a Work API URL does not reveal the CPF it looks up', () => {
+  const masked = redactUrl(
+    'https://completa.workbuscas.com/api?token=abc123&modulo=cpf&consulta=52998224725',
+  );
+  assertHides(masked, '52998224725');
+});

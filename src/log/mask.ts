@@ -35,9 +35,12 @@ export function maskName(name: string): string {
     .join(' ');
 }
 
-const SECRET_PARAMS = /([?&](?:token|access_token|api_key|apikey|key|secret|password|pass)=)[^&#]*/gi;
+// Credentials, and `consulta` (the CPF or phone a Work API URL looks up).
+const SECRET_PARAMS =
+  /([?&](?:token|access_token|api_key|apikey|key|secret|password|pass|consulta)=)[^&#]*/gi;
 
 /** Removes secrets from a URL or path: query tokens (Work API, webhook `?token=`) and userinfo. */
 export function redactUrl(url: string): string {
-  return url.replace(SECRET_PARAMS, '$1[REDACTED]').replace(/(\/\/[^/@:]*:)[^/@]*@/, '$1[REDACTED]@');
+  // The password runs to the last `@` of the authority: an unencoded `@` in it must not leak its tail.
+  return url.replace(SECRET_PARAMS, '$1[REDACTED]').replace(/(\/\/[^/@:]*:)[^/]*@/, '$1[REDACTED]@');
 }

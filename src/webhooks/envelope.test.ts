@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_PAYLOAD_DEPTH, normaliseEvent, storablePayload, type LeadEvent, type RejectionReason } from './envelope.ts';
+import { inspect } from 'node:util';
+import {
+  MAX_PAYLOAD_DEPTH,
+  normaliseEvent,
+  storablePayload,
+  type LeadEvent,
+  type RejectionReason,
+} from './envelope.ts';
 
 const LOCAL = '2026-11-20T10:15:00.000-03:00';
 const CANONICAL = '2026-11-20T13:15:00.000Z';
@@ -32,7 +39,11 @@ function nested(levels: number): Record<string, unknown> {
 }
 
 test('envelope A gives the lead id, the canonical instant and the action', () => {
-  const event = accepted({ id: 'lead-a', hook_action: 'on_create_lead', attributes: { updated_at: LOCAL, description: 'x' } });
+  const event = accepted({
+    id: 'lead-a',
+    hook_action: 'on_create_lead',
+    attributes: { updated_at: LOCAL, description: 'x' },
+  });
   assert.deepEqual(
     { leadId: event.leadId, updatedAt: event.updatedAt, hookAction: event.hookAction },
     { leadId: 'lead-a', updatedAt: CANONICAL, hookAction: 'on_create_lead' },
@@ -62,7 +73,12 @@ test('envelope C reads the data object', () => {
 });
 
 test('the flat form reads lead_id and a top-level updated_at', () => {
-  const event = accepted({ lead_id: 'lead-flat', updated_at: LOCAL, hook_action: 'on_update_lead', extra: 1 });
+  const event = accepted({
+    lead_id: 'lead-flat',
+    updated_at: LOCAL,
+    hook_action: 'on_update_lead',
+    extra: 1,
+  });
   assert.deepEqual(
     { leadId: event.leadId, updatedAt: event.updatedAt, hookAction: event.hookAction },
     { leadId: 'lead-flat', updatedAt: CANONICAL, hookAction: 'on_update_lead' },
@@ -70,17 +86,24 @@ test('the flat form reads lead_id and a top-level updated_at', () => {
 });
 
 test('the action may sit inside the lead object of envelope B', () => {
-  const event = accepted({ lead: { id: 'lead-b2', hook_action: 'on_create_lead', attributes: { updated_at: LOCAL } } });
+  const event = accepted({
+    lead: { id: 'lead-b2', hook_action: 'on_create_lead', attributes: { updated_at: LOCAL } },
+  });
   assert.equal(event.hookAction, 'on_create_lead');
 });
 
 test('attributes.updated_at wins over a top-level updated_at', () => {
-  const event = accepted({ id: 'lead-a', updated_at: '2020-01-01T00:00:00Z', attributes: { updated_at: LOCAL } });
+  const event = accepted({
+    id: 'lead-a',
+    updated_at: '2020-01-01T00:00:00Z',
+    attributes: { updated_at: LOCAL },
+  });
   assert.equal(event.updatedAt, CANONICAL);
 });
 
 test('legacy actions map to the current names', () => {
-  const actionOf = (hook_action: string) => accepted({ id: '1', hook_action, attributes: { updated_at: LOCAL } }).hookAction;
+  const actionOf = (hook_action: string) =>
+    accepted({ id: '1', hook_action, attributes: { updated_at: LOCAL } }).hookAction;
   assert.equal(actionOf('lead.created'), 'on_create_lead');
   assert.equal(actionOf('lead.updated'), 'on_update_lead');
   assert.equal(actionOf('  lead.created  '), 'on_create_lead');
@@ -89,10 +112,21 @@ test('legacy actions map to the current names', () => {
 test('an absent action is null and an unknown one is kept, bounded', () => {
   assert.equal(accepted({ id: '1', attributes: { updated_at: LOCAL } }).hookAction, null);
   assert.equal(accepted({ id: '1', hook_action: 42, attributes: { updated_at: LOCAL } }).hookAction, null);
-  assert.equal(accepted({ id: '1', hook_action: 'on_merge_lead', attributes: { updated_at: LOCAL } }).hookAction, 'on_merge_lead');
-  const long = accepted({ id: '1', hook_action: 'x'.repeat(500), attributes: { updated_at: LOCAL } }).hookAction;
+  assert.equal(
+    accepted({ id: '1', hook_action: 'on_merge_lead', attributes: { updated_at: LOCAL } }).hookAction,
+    'on_merge_lead',
+  );
+  const long = accepted({
+    id: '1',
+    hook_action: 'x'.repeat(500),
+    attributes: { updated_at: LOCAL },
+  }).hookAction;
   assert.equal(long, 'x'.repeat(64));
-  const dirty = accepted({ id: '1', hook_action: 'on_\u0000_\ud800', attributes: { updated_at: LOCAL } }).hookAction;
+  const dirty = accepted({
+    id: '1',
+    hook_action: 'on_\u0000_\ud800',
+    attributes: { updated_at: LOCAL },
+  }).hookAction;
   assert.equal(dirty, 'on_\uFFFD_\uFFFD');
 });
 
@@ -144,20 +178,35 @@ test('a lead id that is not a short printable string or a whole number is refuse
     Number.POSITIVE_INFINITY,
     2 ** 53,
   ]) {
-    assert.deepEqual(rejection({ id, attributes: { updated_at: LOCAL } }), { reason: 'invalid_lead_id' }, String(id));
+    assert.deepEqual(
+      rejection({ id, attributes: { updated_at: LOCAL } }),
+      { reason: 'invalid_lead_id' },
+      inspect(id),
+    );
   }
   assert.equal(accepted({ id: 'x'.repeat(128), attributes: { updated_at: LOCAL } }).leadId, 'x'.repeat(128));
 });
 
 test('an event without updated_at is refused as missing_updated_at and names the lead', () => {
   for (const attributes of [{}, { updated_at: '' }, { updated_at: null }]) {
-    assert.deepEqual(rejection({ id: 'lead-9', attributes }), { reason: 'missing_updated_at', leadId: 'lead-9' });
+    assert.deepEqual(rejection({ id: 'lead-9', attributes }), {
+      reason: 'missing_updated_at',
+      leadId: 'lead-9',
+    });
   }
   assert.deepEqual(rejection({ lead_id: 'lead-9' }), { reason: 'missing_updated_at', leadId: 'lead-9' });
 });
 
 test('an updated_at that is not an RFC 3339 instant is refused as invalid_updated_at', () => {
-  for (const updated_at of [1732111200, true, { at: LOCAL }, [LOCAL], 'yesterday', '2026-11-20T10:15:00', '2026-02-30T00:00:00Z']) {
+  for (const updated_at of [
+    1732111200,
+    true,
+    { at: LOCAL },
+    [LOCAL],
+    'yesterday',
+    '2026-11-20T10:15:00',
+    '2026-02-30T00:00:00Z',
+  ]) {
     assert.deepEqual(
       rejection({ id: 'lead-9', attributes: { updated_at } }),
       { reason: 'invalid_updated_at', leadId: 'lead-9' },
@@ -167,13 +216,19 @@ test('an updated_at that is not an RFC 3339 instant is refused as invalid_update
 });
 
 test(`a payload nested deeper than ${MAX_PAYLOAD_DEPTH} levels is refused as payload_too_deep`, () => {
-  const deepAt = (levels: number) => ({ id: 'lead-d', attributes: { updated_at: LOCAL, deep: nested(levels - 2) } });
+  const deepAt = (levels: number) => ({
+    id: 'lead-d',
+    attributes: { updated_at: LOCAL, deep: nested(levels - 2) },
+  });
   assert.equal(accepted(deepAt(MAX_PAYLOAD_DEPTH)).leadId, 'lead-d');
   assert.equal(rejection(deepAt(MAX_PAYLOAD_DEPTH + 1)).reason, 'payload_too_deep');
 
   let array: unknown = [];
   for (let level = 0; level < 1000; level++) array = [array];
-  assert.equal(rejection({ id: 'lead-d', attributes: { updated_at: LOCAL }, array }).reason, 'payload_too_deep');
+  assert.equal(
+    rejection({ id: 'lead-d', attributes: { updated_at: LOCAL }, array }).reason,
+    'payload_too_deep',
+  );
 });
 
 test('NUL and lone surrogates in keys and values are replaced in a copy, the original untouched', () => {
@@ -207,7 +262,11 @@ test('NUL and lone surrogates in keys and values are replaced in a copy, the ori
 });
 
 test('a payload that needs no change is stored as the same object', () => {
-  const payload = { id: 'lead-n', hook_action: 'on_create_lead', attributes: { updated_at: LOCAL, tags: ['a', 'b'], n: 1 } };
+  const payload = {
+    id: 'lead-n',
+    hook_action: 'on_create_lead',
+    attributes: { updated_at: LOCAL, tags: ['a', 'b'], n: 1 },
+  };
   assert.equal(storablePayload(payload), payload);
   assert.equal(accepted(payload).payload, payload);
 });
@@ -223,30 +282,36 @@ test('a __proto__ key is an ordinary key: it neither supplies fields nor pollute
   const viaProto = JSON.parse(`{"__proto__": {"id": "evil", "updated_at": "${LOCAL}"}}`) as unknown;
   assert.equal(rejection(viaProto).reason, 'missing_lead_id');
 
-  const copied = storablePayload(JSON.parse('{"__proto__": {"polluted": true}, "k\\u0000": 1}')) as Record<string, unknown>;
+  const copied = storablePayload(JSON.parse('{"__proto__": {"polluted": true}, "k\\u0000": 1}')) as Record<
+    string,
+    unknown
+  >;
   assert.equal(Object.getPrototypeOf(copied), Object.prototype);
   assert.deepEqual(Object.keys(copied), ['__proto__', 'k\uFFFD']);
   assert.equal((Object.prototype as Record<string, unknown>).polluted, undefined);
   assert.equal(JSON.stringify(copied), '{"__proto__":{"polluted":true},"k\uFFFD":1}');
 });
 
-// Known src bug, kept visible until fixed: hookActionOf makes the text well-formed, then slices it
-// to 64 UTF-16 units, which can cut a surrogate pair in half and hand PostgreSQL a lone surrogate.
-test(
-  'a long unknown action is cut without splitting a character',
-  { todo: 'src bug: envelope.ts hookActionOf slices after storableText' },
-  () => {
-    const hookAction = accepted({ id: '1', hook_action: `${'x'.repeat(63)}😀tail`, attributes: { updated_at: LOCAL } }).hookAction;
-    assert.ok(hookAction !== null && hookAction.length <= 64);
-    assert.ok(hookAction.isWellFormed(), JSON.stringify(hookAction));
-  },
-);
+// Regression: the action used to be cut to 64 UTF-16 units after being made well-formed, which
+// could leave half a surrogate pair that PostgreSQL refuses.
+test('a long unknown action is cut without leaving half a character', () => {
+  const hookAction = accepted({
+    id: '1',
+    hook_action: `${'x'.repeat(63)}😀tail`,
+    attributes: { updated_at: LOCAL },
+  }).hookAction;
+  assert.ok(hookAction !== null && hookAction.length <= 64);
+  assert.ok(hookAction.isWellFormed(), JSON.stringify(hookAction));
+});
 
-// Known src bug, kept visible until fixed: parseInstant uses Date.UTC, which maps years 0-99 to 1900-1999.
-test(
-  'an updated_at in the first century keeps its year',
-  { todo: 'src bug: instant.ts parseInstant maps years 0000-0099 to 1900-1999' },
-  () => {
-    assert.equal(accepted({ id: '1', attributes: { updated_at: '0050-06-01T00:00:00Z' } }).updatedAt, '0050-06-01T00:00:00.000Z');
-  },
-);
+// Regression: Date.UTC maps years 0-99 to 1900-1999.
+test('an updated_at in the first century keeps its year', () => {
+  assert.equal(
+    accepted({ id: '1', attributes: { updated_at: '0050-06-01T00:00:00Z' } }).updatedAt,
+    '0050-06-01T00:00:00.000Z',
+  );
+  assert.equal(
+    accepted({ id: '1', attributes: { updated_at: '0004-02-29T23:00:00-03:00' } }).updatedAt,
+    '0004-03-01T02:00:00.000Z',
+  );
+});

@@ -35,7 +35,8 @@ export interface RejectedEvent {
   readonly leadId?: string;
 }
 
-export type NormalisedEvent = { readonly ok: true; readonly event: LeadEvent } | ({ readonly ok: false } & RejectedEvent);
+export type NormalisedEvent =
+  { readonly ok: true; readonly event: LeadEvent } | ({ readonly ok: false } & RejectedEvent);
 
 /** Deeper payloads are refused: nothing legitimate nests this far, and deep JSON is a denial-of-service tool. */
 export const MAX_PAYLOAD_DEPTH = 32;
@@ -112,7 +113,7 @@ function leadIdOf(value: unknown): string | undefined {
 function hookActionOf(value: unknown): string | null {
   if (typeof value !== 'string' || value.trim() === '') return null;
   const action = value.trim();
-  return ACTION_ALIASES[action] ?? storableText(action).slice(0, MAX_HOOK_ACTION_LENGTH);
+  return ACTION_ALIASES[action] ?? storableText(action.slice(0, MAX_HOOK_ACTION_LENGTH));
 }
 
 /**
@@ -156,7 +157,9 @@ function copyStorable(value: unknown): unknown {
   if (typeof value === 'string') return storableText(value);
   if (Array.isArray(value)) return value.map(copyStorable);
   if (isObject(value)) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), copyStorable(item)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [storableText(key), copyStorable(item)]),
+    );
   }
   return value;
 }

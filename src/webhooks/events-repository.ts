@@ -56,9 +56,11 @@ export async function insertEvents(
       payload: event.payload,
     })),
   );
-  const { rows } = await db.query<{ inserted_id: string | null; status: 'received' | 'stale' | null; existing_id: string | null }>(
-    { name: 'insert-webhook-events', text: INSERT_EVENTS, values: [input, requestId] },
-  );
+  const { rows } = await db.query<{
+    inserted_id: string | null;
+    status: 'received' | 'stale' | null;
+    existing_id: string | null;
+  }>({ name: 'insert-webhook-events', text: INSERT_EVENTS, values: [input, requestId] });
   return rows.map((row) =>
     row.inserted_id !== null && row.status !== null
       ? { status: row.status, eventId: row.inserted_id }

@@ -54,7 +54,10 @@ export function createIngest(options: IngestOptions) {
         [{ index: null, reason: 'malformed_json', message: 'body is not valid JSON', excerpt: rawBody }],
         requestId,
       );
-      return { statusCode: 400, body: { error: 'malformed_json', message: 'the request body is not valid JSON' } };
+      return {
+        statusCode: 400,
+        body: { error: 'malformed_json', message: 'the request body is not valid JSON' },
+      };
     }
 
     const items = Array.isArray(parsed) ? parsed : [parsed];
@@ -116,7 +119,9 @@ export function createIngest(options: IngestOptions) {
       } catch (error) {
         if (!isDatabaseUnavailable(error)) throw error;
         metrics.webhookRequestsRefused.inc({ reason: 'database_unavailable' });
-        throw new DatabaseUnavailableError('the database is unavailable; nothing was stored', { cause: error });
+        throw new DatabaseUnavailableError('the database is unavailable; nothing was stored', {
+          cause: error,
+        });
       }
       backlog.added(stored.filter((event) => event.status === 'received').length);
       stored.forEach((event, position) => {
@@ -165,7 +170,10 @@ export function createIngest(options: IngestOptions) {
     try {
       await recordRejected(db, records, requestId, options.rejectedKeep);
     } catch (error) {
-      logger.warn({ requestId, err: { message: (error as Error).message } }, 'could not keep rejected webhook input');
+      logger.warn(
+        { requestId, err: { message: (error as Error).message } },
+        'could not keep rejected webhook input',
+      );
     }
   }
 }

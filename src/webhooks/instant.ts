@@ -13,21 +13,34 @@ export function parseInstant(text: string): string | undefined {
   if (!match) return undefined;
   const [, y, mo, d, h, mi, s, fraction = '', zulu, sign, offH = '0', offM = '0'] = match;
   const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number) as [
-    number, number, number, number, number, number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
   ];
   const offsetMinutes = zulu ? 0 : (sign === '-' ? -1 : 1) * (Number(offH) * 60 + Number(offM));
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   if (hour > 23 || minute > 59 || second > 59 || Number(offH) > 23 || Number(offM) > 59) return undefined;
 
-  const millis = Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * 60_000;
-  const utc = new Date(millis);
-  if (Number.isNaN(utc.getTime()) || utc.getUTCFullYear() < 1 || utc.getUTCFullYear() > 9999) return undefined;
+  const utc = new Date(utcMillis(year, month, day, hour, minute, second) - offsetMinutes * 60_000);
+  if (Number.isNaN(utc.getTime()) || utc.getUTCFullYear() < 1 || utc.getUTCFullYear() > 9999)
+    return undefined;
   // Sub-second digits beyond microseconds are dropped (PostgreSQL keeps microseconds).
   // Milliseconds (JavaScript's ISO form) unless the instant has finer digits.
   const micros = fraction.padEnd(6, '0').slice(0, 6);
   return `${utc.toISOString().slice(0, 19)}.${micros.endsWith('000') ? micros.slice(0, 3) : micros}Z`;
 }
 
+/** Date.UTC, except that years 0–99 stay themselves (Date.UTC maps them to 1900–1999). */
+function utcMillis(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  return date.getTime();
+}
+
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return new Date(utcMillis(year, month + 1, 0)).getUTCDate();
 }

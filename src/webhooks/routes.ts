@@ -26,8 +26,10 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookOption
   // Scoped to this plugin: the body stays text so ingest can parse it itself, report malformed
   // JSON without echoing it, and keep an excerpt of what was refused.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json\s*(;.*)?$/i, { parseAs: 'string' }, (_req, body, done) =>
-    done(null, body),
+  app.addContentTypeParser(
+    /^application\/([\w.+-]+\+)?json\s*(;.*)?$/i,
+    { parseAs: 'string' },
+    (_req, body, done) => done(null, body),
   );
 
   app.post(WEBHOOK_PATH, {

@@ -13,7 +13,8 @@ export interface TestDatabase {
 export async function freshDatabase(): Promise<TestDatabase> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   const template = process.env.TEST_TEMPLATE_DATABASE;
-  if (!serverUrl || !template) throw new Error('run tests through `npm test` (global setup prepares the database)');
+  if (!serverUrl || !template)
+    throw new Error('run tests through `npm test` (global setup prepares the database)');
   const name = `c2s_test_${randomBytes(6).toString('hex')}`;
   await adminQuery(serverUrl, `CREATE DATABASE ${name} TEMPLATE ${template}`);
   const url = urlOf(serverUrl, name);

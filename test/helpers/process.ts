@@ -61,7 +61,10 @@ export async function spawnService(t: TestContext, env: Record<string, string>):
 }
 
 /** Runs a project command (e.g. the smoke CLI) to completion. */
-export function runNode(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+export function runNode(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
     let output = '';

@@ -29,20 +29,29 @@ export interface PostOptions {
 export interface Answer {
   readonly status: number;
   readonly headers: Headers;
-  readonly body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of the answer under test
+  /** The JSON answer, whose shape is what the test asserts. */
+  readonly body: any;
 }
 
 /**
  * The real HTTP app on 127.0.0.1:0 over a fresh database of its own; closed when the test ends.
  * `env` overrides configuration as the environment would.
  */
-export async function startService(t: TestContext, env: Record<string, string> = {}, db?: TestDatabase): Promise<TestService> {
+export async function startService(
+  t: TestContext,
+  env: Record<string, string> = {},
+  db?: TestDatabase,
+): Promise<TestService> {
   const database = db ?? (await freshDatabase());
   const logs: string[] = [];
   const logger = createLogger('debug', { write: (line: string) => void logs.push(line) });
   const config = loadConfig({ WEBHOOK_SECRET: SECRET, DB_URL: database.url, ...env });
   const pool = createPool(
-    { url: config.database.url!, max: config.database.poolMax, connectTimeoutMs: config.database.connectTimeoutMs },
+    {
+      url: config.database.url!,
+      max: config.database.poolMax,
+      connectTimeoutMs: config.database.connectTimeoutMs,
+    },
     logger,
   );
   const app = await buildApp({ db: pool, logger, metrics: createMetrics(), webhook: config.webhook });
@@ -57,7 +66,11 @@ export async function startService(t: TestContext, env: Record<string, string> =
   return { url, db: database, app, logs, post: (body, options) => postWebhook(url, body, options) };
 }
 
-export async function postWebhook(baseUrl: string, body: unknown, options: PostOptions = {}): Promise<Answer> {
+export async function postWebhook(
+  baseUrl: string,
+  body: unknown,
+  options: PostOptions = {},
+): Promise<Answer> {
   const token = options.token === undefined ? SECRET : options.token;
   const via = options.via ?? 'header';
   const headers: Record<string, string> = {};
