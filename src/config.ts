@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ConfigError } from './errors.ts';
+import type { RetryPolicy } from './workflow/retry.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -30,6 +31,17 @@ export interface Config {
     readonly rejectedKeep: number;
     /** Events waiting to be processed above which the webhook answers 503. */
     readonly maxBacklog: number;
+  };
+  readonly workflow: {
+    /** Events a worker process runs at once (different leads; one lead runs one at a time). */
+    readonly concurrency: number;
+    readonly heartbeatSeconds: number;
+    readonly superviseIntervalSeconds: number;
+    /** How often to look for stored events that have no live job. */
+    readonly sweepIntervalMs: number;
+    /** How long a running step may take to finish after a stop signal. */
+    readonly drainTimeoutMs: number;
+    readonly retry: RetryPolicy;
   };
   readonly providers: {
     readonly c2s: { readonly token?: string; readonly baseUrl: string; readonly gatewayUrl?: string };
@@ -125,6 +137,19 @@ export function loadConfig(env: Env): Config {
       maxEventsPerRequest: integer('WEBHOOK_MAX_EVENTS', 1000, 1, 100000),
       rejectedKeep: integer('REJECTED_EVENTS_KEEP', 10000, 0, 10_000_000),
       maxBacklog: integer('INGEST_MAX_BACKLOG', 100000, 1, 100_000_000),
+    },
+    workflow: {
+      concurrency: integer('WORKER_CONCURRENCY', 8, 1, 256),
+      heartbeatSeconds: integer('QUEUE_HEARTBEAT_SECONDS', 10, 10, 3600),
+      superviseIntervalSeconds: integer('QUEUE_SUPERVISE_SECONDS', 10, 1, 3600),
+      sweepIntervalMs: integer('SWEEP_INTERVAL_SECONDS', 60, 1, 86400) * 1000,
+      drainTimeoutMs: integer('WORKER_DRAIN_SECONDS', 15, 0, 3600) * 1000,
+      retry: {
+        baseDelayMs: integer('RETRY_BASE_DELAY_MS', 5000, 1, 3_600_000),
+        maxDelayMs: integer('RETRY_MAX_DELAY_MS', 30 * 60_000, 1, 24 * 3_600_000),
+        windowMs: integer('RETRY_WINDOW_MINUTES', 12 * 60, 1, 30 * 24 * 60) * 60_000,
+        maxAttempts: integer('RETRY_MAX_ATTEMPTS', 60, 1, 10_000),
+      },
     },
     providers: {
       c2s: {

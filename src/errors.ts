@@ -70,3 +70,43 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     error.message,
   );
 }
+
+/**
+ * A step failed but a later attempt may succeed (network, timeout, 5xx, 429, provider quota).
+ * `retryAfterMs` carries a provider's Retry-After, which then sets the next attempt.
+ */
+export class RetryableError extends AppError {
+  override readonly retryable = true;
+  readonly code: string;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(code: string, message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+    super(message, options);
+    this.code = code;
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+}
+
+/** A call that may or may not have taken effect (timeout or connection lost after sending). */
+export class OutcomeUnknownError extends RetryableError {}
+
+/** A step failed for good (other 4xx, invalid data): retrying cannot help. */
+export class PermanentError extends AppError {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** The error code and retryability of anything a step threw; unknown errors are retried. */
+export function classifyError(error: unknown): { code: string; retryable: boolean; retryAfterMs?: number } {
+  if (error instanceof RetryableError)
+    return { code: error.code, retryable: true, retryAfterMs: error.retryAfterMs };
+  if (error instanceof AppError) return { code: error.code, retryable: error.retryable };
+  if (isDatabaseUnavailable(error)) return { code: 'database_unavailable', retryable: true };
+  // A bug or an unforeseen failure: retrying is safe (steps are checkpointed) and the
+  // exhausted retries leave it visible as `failed`.
+  return { code: 'unexpected_error', retryable: true };
+}

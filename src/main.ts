@@ -1,22 +1,21 @@
-// Composition root: config → database (url | embedded) → migrate → HTTP; signals drain in order.
-import pg from 'pg';
+// Entry point: `npm start [-- --role=api|worker|all]`. Config → service; signals stop it in order.
 import { environmentWithDotenv, loadConfig, type Config } from './config.ts';
-import { openDatabaseServer, type DatabaseServer } from './db/database.ts';
-import { migrate } from './db/migrate.ts';
-import { createPool } from './db/pool.ts';
 import { ConfigError } from './errors.ts';
-import { buildApp } from './http/app.ts';
-import { createLogger, type Logger } from './log/logger.ts';
-import { createMetrics } from './metrics.ts';
+import { createLogger } from './log/logger.ts';
+import { startService, type Role, type RunningService } from './service.ts';
 import { generatedSecret } from './webhooks/auth.ts';
 import { WEBHOOK_PATH } from './webhooks/routes.ts';
+import { leadWorkflow } from './workflow/lead-workflow.ts';
 
 /** How long a graceful stop may take before the process exits anyway. */
-const SHUTDOWN_TIMEOUT_MS = 20_000;
+const SHUTDOWN_TIMEOUT_MS = 30_000;
+const ROLES: readonly Role[] = ['api', 'worker', 'all'];
 
 let config: Config;
+let role: Role;
 try {
   config = loadConfig(environmentWithDotenv());
+  role = parseRole(process.argv.slice(2));
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   process.stderr.write(`c2s-enricher cannot start: ${error.message}\n`);
@@ -24,60 +23,32 @@ try {
 }
 
 const logger = createLogger(config.log.level);
-const stops: Array<{ name: string; stop: () => Promise<unknown> }> = [];
+let service: RunningService | undefined;
 let stopping = false;
-
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
 try {
-  await start(config, logger);
+  const secrets =
+    config.webhook.secrets.length > 0 ? config.webhook.secrets : [generatedSecret(config.dataDir)];
+  service = await startService(config, logger, { role, secrets, workflow: leadWorkflow });
+  if (stopping)
+    await service.stop(); // a signal arrived while starting
+  else if (config.webhook.secrets.length === 0 && role !== 'worker')
+    announceHookUrl(service.address, secrets[0]!);
 } catch (error) {
   logger.fatal(
     { err: { message: (error as Error).message, code: (error as { code?: string }).code } },
     'startup failed',
   );
-  await shutdown('startup failure', 1);
+  process.exit(1);
 }
 
-async function start(config: Config, logger: Logger): Promise<void> {
-  const secrets =
-    config.webhook.secrets.length > 0 ? config.webhook.secrets : [generatedSecret(config.dataDir)];
-
-  const server: DatabaseServer = await openDatabaseServer(config, logger);
-  stops.unshift({ name: 'database server', stop: () => server.stop() });
-
-  const migrator = new pg.Client({
-    connectionString: server.url,
-    connectionTimeoutMillis: config.database.connectTimeoutMs,
-  });
-  try {
-    await migrator.connect();
-    await migrate(migrator, logger);
-  } finally {
-    await migrator.end();
-  }
-
-  const db = createPool(
-    { url: server.url, max: config.database.poolMax, connectTimeoutMs: config.database.connectTimeoutMs },
-    logger,
-  );
-  stops.unshift({ name: 'database pool', stop: () => db.end() });
-
-  const app = await buildApp({
-    db,
-    logger,
-    metrics: createMetrics(),
-    webhook: { ...config.webhook, secrets },
-  });
-  stops.unshift({ name: 'http server', stop: () => app.close() });
-  const address = await app.listen({ host: config.http.host, port: config.http.port });
-
-  logger.info(
-    { address, embeddedDatabase: server.embedded, production: config.production },
-    'c2s-enricher ready',
-  );
-  if (config.webhook.secrets.length === 0) announceHookUrl(address, secrets[0]!);
+function parseRole(args: readonly string[]): Role {
+  const given = args.find((arg) => arg.startsWith('--role='))?.slice('--role='.length) ?? 'all';
+  if (!ROLES.includes(given as Role))
+    throw new ConfigError([`--role must be one of ${ROLES.join(', ')} (got "${given}")`]);
+  return given as Role;
 }
 
 /**
@@ -98,8 +69,7 @@ function announceHookUrl(address: string, secret: string): void {
   );
 }
 
-/** Stops in reverse order of start: HTTP (finishing requests in flight), pool, database server. */
-async function shutdown(reason: string, exitCode = 0): Promise<void> {
+async function shutdown(reason: string): Promise<void> {
   if (stopping) {
     logger.warn({ reason }, 'second signal: exiting now');
     process.exit(130);
@@ -110,13 +80,7 @@ async function shutdown(reason: string, exitCode = 0): Promise<void> {
     logger.error('graceful shutdown took too long: exiting');
     process.exit(1);
   }, SHUTDOWN_TIMEOUT_MS).unref();
-  for (const { name, stop } of stops) {
-    try {
-      await stop();
-    } catch (error) {
-      logger.warn({ component: name, err: { message: (error as Error).message } }, 'error while stopping');
-    }
-  }
+  await service?.stop();
   logger.info('stopped');
-  process.exit(exitCode);
+  process.exit(0);
 }

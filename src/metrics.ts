@@ -31,6 +31,42 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    workflowEvents: new Counter({
+      name: 'workflow_events_total',
+      help: 'Event runs by result (completed_<outcome>, failed, superseded).',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    stepDuration: new Histogram({
+      name: 'workflow_step_duration_seconds',
+      help: 'Time a workflow step took, by step and result.',
+      labelNames: ['step', 'result'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    stepErrors: new Counter({
+      name: 'workflow_step_errors_total',
+      help: 'Failed step attempts, by step and error code.',
+      labelNames: ['step', 'code'] as const,
+      registers: [registry],
+    }),
+    retries: new Counter({
+      name: 'workflow_retries_total',
+      help: 'Retries scheduled, by error code.',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    notes: new Counter({
+      name: 'notes_total',
+      help: 'Note ledger transitions, by state reached (pending, sent, unknown, found_existing).',
+      labelNames: ['state'] as const,
+      registers: [registry],
+    }),
+    sweptEvents: new Counter({
+      name: 'workflow_swept_events_total',
+      help: 'Stored events found without a live job and scheduled again by the sweep.',
+      registers: [registry],
+    }),
     backlog: new Gauge({
       name: 'webhook_backlog_events',
       help: 'Stored events not yet processed (received or processing), as last counted.',

@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import pg from 'pg';
 import { test } from 'node:test';
-import { freshDatabase } from './helpers/database.ts';
-import { leadEvent, startService } from './helpers/service.ts';
+import { createPool } from '../src/db/pool.ts';
+import { buildApp } from '../src/http/app.ts';
+import { createLogger } from '../src/log/logger.ts';
+import { createMetrics } from '../src/metrics.ts';
+import { leadEvent, postWebhook, SECRET, startService } from './helpers/service.ts';
 
 /** A port where nothing listens. */
 async function closedPort(): Promise<number> {
@@ -15,14 +18,33 @@ async function closedPort(): Promise<number> {
 }
 
 test('with the database unreachable the webhook answers 503 with Retry-After and claims nothing', async (t) => {
-  const db = await freshDatabase();
-  t.after(() => db.drop());
-  const service = await startService(
-    t,
-    { DB_URL: `postgres://postgres@127.0.0.1:${await closedPort()}/nowhere`, DB_CONNECT_TIMEOUT_MS: '500' },
-    db,
+  // The HTTP app over a pool whose database is not there (the service itself would not boot).
+  const logger = createLogger('silent');
+  const pool = createPool(
+    { url: `postgres://postgres@127.0.0.1:${await closedPort()}/nowhere`, max: 2, connectTimeoutMs: 500 },
+    logger,
   );
-  const answer = await service.post(leadEvent('lead-down', '2026-11-20T10:15:00Z'));
+  const webhook = {
+    secrets: [SECRET],
+    bodyLimitBytes: 1 << 20,
+    maxEventsPerRequest: 10,
+    maxBacklog: 10,
+    rejectedKeep: 10,
+  };
+  const scheduled: unknown[] = [];
+  const app = await buildApp({
+    db: pool,
+    logger,
+    metrics: createMetrics(),
+    webhook: { ...webhook, schedule: async (_client, jobs) => void scheduled.push(...jobs) },
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  t.after(async () => {
+    await app.close();
+    await pool.end();
+  });
+  const service = { url };
+  const answer = await postWebhook(url, leadEvent('lead-down', '2026-11-20T10:15:00Z'));
   assert.equal(answer.status, 503);
   assert.equal(answer.body.error, 'database_unavailable');
   assert.ok(Number(answer.headers.get('retry-after')) > 0);
@@ -33,6 +55,7 @@ test('with the database unreachable the webhook answers 503 with Retry-After and
   assert.deepEqual(await ready.json(), { status: 'unavailable', reason: 'database_unavailable' });
   const health = await fetch(`${service.url}/health`);
   assert.equal(health.status, 200);
+  assert.deepEqual(scheduled, []);
 });
 
 test('a database that goes away mid-run gives 503, and 200 again once it is back', async (t) => {

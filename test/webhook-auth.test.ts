@@ -34,7 +34,9 @@ test('the token is accepted in the query string, as C2S sends it', async (t) => 
 });
 
 test('during a rotation every configured secret is accepted', async (t) => {
-  const service = await startService(t, { WEBHOOK_SECRET: 'old-secret-aaaaaaaa, new-secret-bbbbbbbb' });
+  const service = await startService(t, {
+    env: { WEBHOOK_SECRET: 'old-secret-aaaaaaaa, new-secret-bbbbbbbb' },
+  });
   const old = await service.post(leadEvent('lead-r', '2026-11-20T10:15:00Z'), {
     token: 'old-secret-aaaaaaaa',
   });

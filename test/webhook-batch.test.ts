@@ -73,7 +73,7 @@ test('a request with no valid event is refused with 400 and says why per event',
 });
 
 test('an empty batch is refused and a batch over the event limit gets 413', async (t) => {
-  const service = await startService(t, { WEBHOOK_MAX_EVENTS: '3' });
+  const service = await startService(t, { env: { WEBHOOK_MAX_EVENTS: '3' } });
   const empty = await service.post([]);
   assert.equal(empty.status, 400);
   assert.equal(empty.body.error, 'empty_batch');
@@ -117,7 +117,7 @@ test('within one batch the older event of a lead is stale', async (t) => {
 });
 
 test('rejected input kept for inspection is bounded in rows', async (t) => {
-  const service = await startService(t, { REJECTED_EVENTS_KEEP: '5' });
+  const service = await startService(t, { env: { REJECTED_EVENTS_KEEP: '5' } });
   for (let round = 0; round < 3; round++) {
     await service.post([1, 2, 3].map((n) => ({ lead_id: `bad-${round}-${n}` })));
   }

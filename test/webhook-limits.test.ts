@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { eventRows, leadEvent, startService } from './helpers/service.ts';
 
 test('a body over the limit is refused with 413 and stores nothing', async (t) => {
-  const service = await startService(t, { WEBHOOK_BODY_LIMIT: '2048' });
+  const service = await startService(t, { env: { WEBHOOK_BODY_LIMIT: '2048' } });
   const answer = await service.post(
     leadEvent('lead-big', '2026-11-20T10:15:00Z', { description: 'x'.repeat(4000) }),
   );
@@ -56,7 +56,7 @@ test('malformed JSON gets 400 without echoing the body, and is kept for inspecti
 });
 
 test('a backlog over its limit gets 503 with Retry-After until it drains', async (t) => {
-  const service = await startService(t, { INGEST_MAX_BACKLOG: '2' });
+  const service = await startService(t, { env: { INGEST_MAX_BACKLOG: '2' } });
   assert.equal((await service.post(leadEvent('lead-1', '2026-11-20T10:15:00Z'))).status, 200);
   assert.equal((await service.post(leadEvent('lead-2', '2026-11-20T10:15:00Z'))).status, 200);
   const full = await service.post(leadEvent('lead-3', '2026-11-20T10:15:00Z'));

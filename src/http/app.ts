@@ -14,7 +14,8 @@ export interface AppDeps {
   readonly db: pg.Pool;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly webhook: Omit<WebhookOptions, 'db' | 'metrics' | 'logger'>;
+  /** Absent for a worker-only process: it serves health and metrics, not the webhook. */
+  readonly webhook: Omit<WebhookOptions, 'db' | 'metrics' | 'logger'> | undefined;
 }
 
 /** Routes whose every call would drown the log; logged at debug. */
@@ -77,7 +78,7 @@ export async function buildApp(deps: AppDeps) {
   );
 
   await app.register(healthRoutes, { db: deps.db, metrics });
-  await app.register(webhookRoutes, { ...deps.webhook, db: deps.db, metrics, logger });
+  if (deps.webhook) await app.register(webhookRoutes, { ...deps.webhook, db: deps.db, metrics, logger });
   return app;
 }
 

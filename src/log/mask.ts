@@ -44,3 +44,17 @@ export function redactUrl(url: string): string {
   // The password runs to the last `@` of the authority: an unencoded `@` in it must not leak its tail.
   return url.replace(SECRET_PARAMS, '$1[REDACTED]').replace(/(\/\/[^/@:]*:)[^/]*@/, '$1[REDACTED]@');
 }
+
+/**
+ * Free text that may quote personal data (an unexpected error's message, say), made safe to
+ * store or log: e-mails and long digit runs (CPF, phone) are masked, and the length is bounded.
+ */
+export function scrubText(text: string, maxLength = 500): string {
+  return text
+    .slice(0, maxLength * 2)
+    .replace(/[\w.+-]+@[\w-]+(\.[\w-]+)+/g, (email) => maskEmail(email))
+    .replace(/\+?\d[\d .()/-]{6,}\d/g, (digits) =>
+      digits.replace(/\D/g, '').length >= 8 ? maskPhone(digits) : digits,
+    )
+    .slice(0, maxLength);
+}

@@ -44,7 +44,7 @@ LEFT JOIN webhook_events e ON i.id IS NULL AND e.lead_id = c.lead_id AND e.updat
 ORDER BY c.ord`;
 
 export async function insertEvents(
-  db: pg.Pool,
+  db: pg.ClientBase,
   events: readonly LeadEvent[],
   requestId: string,
 ): Promise<StoredEvent[]> {

@@ -3,6 +3,8 @@ import { BacklogFullError, DatabaseUnavailableError, isDatabaseUnavailable } fro
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { normaliseEvent, storableText, type LeadEvent, type RejectionReason } from './envelope.ts';
+import { withTransaction } from '../db/transaction.ts';
+import type { Enqueued } from '../queue/queue.ts';
 import { countBacklog, insertEvents, recordRejected, type RejectedRecord } from './events-repository.ts';
 
 export type EventOutcome = 'accepted' | 'duplicate' | 'stale' | 'rejected';
@@ -29,6 +31,8 @@ export interface IngestOptions {
   readonly maxEventsPerRequest: number;
   readonly maxBacklog: number;
   readonly rejectedKeep: number;
+  /** Schedules processing of accepted events inside the transaction that stores them. */
+  readonly schedule: (client: pg.ClientBase, jobs: readonly Enqueued[]) => Promise<void>;
 }
 
 /** Per request; a hostile batch of thousands of bad events must not flood the table. */
@@ -115,7 +119,17 @@ export function createIngest(options: IngestOptions) {
       }
       let stored;
       try {
-        stored = await insertEvents(db, toStore, requestId);
+        // The events and their jobs commit together: a 200 means both are there.
+        stored = await withTransaction(db, async (client) => {
+          const inserted = await insertEvents(client, toStore, requestId);
+          const jobs = inserted.flatMap((event, position) =>
+            event.status === 'received' && event.eventId !== undefined
+              ? [{ eventId: event.eventId, leadId: toStore[position]!.leadId }]
+              : [],
+          );
+          await options.schedule(client, jobs);
+          return inserted;
+        });
       } catch (error) {
         if (!isDatabaseUnavailable(error)) throw error;
         metrics.webhookRequestsRefused.inc({ reason: 'database_unavailable' });

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { createTokenVerifier, presentedToken } from './auth.ts';
-import { createIngest } from './ingest.ts';
+import { createIngest, type IngestOptions } from './ingest.ts';
 
 export interface WebhookOptions {
   readonly db: pg.Pool;
@@ -14,6 +14,7 @@ export interface WebhookOptions {
   readonly maxEventsPerRequest: number;
   readonly maxBacklog: number;
   readonly rejectedKeep: number;
+  readonly schedule: IngestOptions['schedule'];
 }
 
 export const WEBHOOK_PATH = '/api/v1/webhooks/c2s';

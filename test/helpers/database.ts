@@ -19,12 +19,16 @@ export async function freshDatabase(): Promise<TestDatabase> {
   await adminQuery(serverUrl, `CREATE DATABASE ${name} TEMPLATE ${template}`);
   const url = urlOf(serverUrl, name);
   const pool = new pg.Pool({ connectionString: url, max: 4 });
+  pool.on('error', () => {}); // an idle assertion connection cut at drop time is expected
   return {
     url,
     name,
     pool,
     drop: async () => {
       await pool.end();
+      // pg's pool.end() resolves before its sockets are closed: let them go before dropping,
+      // so no connection of the test is killed mid-flight (which would surface as an error).
+      await waitForDisconnect(serverUrl, name);
       await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
@@ -51,5 +55,22 @@ async function adminQuery(serverUrl: string, sql: string): Promise<void> {
       await client.end();
     }
     await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200));
+  }
+}
+
+async function waitForDisconnect(serverUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    for (let waited = 0; waited < 5000; waited += 50) {
+      const { rows } = await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+        [database],
+      );
+      if (rows[0]?.n === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    await client.end();
   }
 }

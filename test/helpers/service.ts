@@ -1,9 +1,8 @@
 import type { TestContext } from 'node:test';
 import { loadConfig } from '../../src/config.ts';
-import { createPool } from '../../src/db/pool.ts';
-import { buildApp, type App } from '../../src/http/app.ts';
 import { createLogger } from '../../src/log/logger.ts';
-import { createMetrics } from '../../src/metrics.ts';
+import { startService as startRealService, type Role, type WorkflowDeps } from '../../src/service.ts';
+import type { Step } from '../../src/workflow/runner.ts';
 import { WEBHOOK_PATH } from '../../src/webhooks/routes.ts';
 import { freshDatabase, type TestDatabase } from './database.ts';
 
@@ -12,10 +11,10 @@ export const SECRET = 'test-secret-do-not-use-0123456789';
 export interface TestService {
   readonly url: string;
   readonly db: TestDatabase;
-  readonly app: App;
   /** Every log line the service wrote, as JSON text. */
   readonly logs: string[];
   post(body: unknown, options?: PostOptions): Promise<Answer>;
+  stop(): Promise<void>;
 }
 
 export interface PostOptions {
@@ -33,37 +32,49 @@ export interface Answer {
   readonly body: any;
 }
 
+export interface StartOptions {
+  /** Overrides configuration as the environment would. */
+  readonly env?: Record<string, string>;
+  /** Use this database instead of a fresh one (not dropped at the end). */
+  readonly db?: TestDatabase;
+  /** `api` (default) stores and queues; `all` and `worker` also run `workflow`. */
+  readonly role?: Role;
+  readonly workflow?: (deps: WorkflowDeps) => readonly Step[];
+}
+
 /**
- * The real HTTP app on 127.0.0.1:0 over a fresh database of its own; closed when the test ends.
- * `env` overrides configuration as the environment would.
+ * The real service (src/service.ts) on 127.0.0.1:0 over a fresh database of its own; stopped
+ * when the test ends.
  */
-export async function startService(
-  t: TestContext,
-  env: Record<string, string> = {},
-  db?: TestDatabase,
-): Promise<TestService> {
-  const database = db ?? (await freshDatabase());
+export async function startService(t: TestContext, options: StartOptions = {}): Promise<TestService> {
+  const database = options.db ?? (await freshDatabase());
   const logs: string[] = [];
   const logger = createLogger('debug', { write: (line: string) => void logs.push(line) });
-  const config = loadConfig({ WEBHOOK_SECRET: SECRET, DB_URL: database.url, ...env });
-  const pool = createPool(
-    {
-      url: config.database.url!,
-      max: config.database.poolMax,
-      connectTimeoutMs: config.database.connectTimeoutMs,
-    },
-    logger,
-  );
-  const app = await buildApp({ db: pool, logger, metrics: createMetrics(), webhook: config.webhook });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  t.after(async () => {
-    await app.close();
-    await pool.end();
-    if (!db) await database.drop();
+  const config = loadConfig({
+    WEBHOOK_SECRET: SECRET,
+    DB_URL: database.url,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    C2S_TOKEN: 'unused-in-api-role',
+    ...options.env,
   });
-  return { url, db: database, app, logs, post: (body, options) => postWebhook(url, body, options) };
+  const service = await startRealService(config, logger, {
+    role: options.role ?? 'api',
+    secrets: config.webhook.secrets,
+    workflow: options.workflow ?? (() => []),
+  });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await service.stop();
+  };
+  t.after(async () => {
+    await stop();
+    if (!options.db) await database.drop();
+  });
+  const url = service.address;
+  return { url, db: database, logs, stop, post: (body, postOptions) => postWebhook(url, body, postOptions) };
 }
 
 export async function postWebhook(

@@ -1,0 +1,39 @@
+import type pg from 'pg';
+
+export type NoteState = 'pending' | 'sent' | 'unknown';
+
+/**
+ * Claims the note `ref` for a lead. `claimedNow` is true when this call created the claim;
+ * otherwise `state` is what an earlier attempt left (a `pending` or `unknown` note may or may
+ * not be on the lead already).
+ */
+export async function claimNote(
+  db: pg.Pool,
+  note: { ref: string; leadId: string; eventId: string },
+): Promise<{ state: NoteState; claimedNow: boolean }> {
+  const { rows } = await db.query<{ state: NoteState; claimed_now: boolean }>({
+    name: 'claim-note',
+    text: `WITH claim AS (
+             INSERT INTO notes (ref, lead_id, event_id, state) VALUES ($1, $2, $3, 'pending')
+             ON CONFLICT (ref) DO NOTHING
+             RETURNING state
+           )
+           SELECT state, true AS claimed_now FROM claim
+           UNION ALL
+           SELECT state, false FROM notes WHERE ref = $1 AND NOT EXISTS (SELECT 1 FROM claim)`,
+    values: [note.ref, note.leadId, note.eventId],
+  });
+  const row = rows[0];
+  if (!row) throw new Error('note claim returned nothing');
+  return { state: row.state, claimedNow: row.claimed_now };
+}
+
+export async function setNoteState(db: pg.Pool, ref: string, state: NoteState): Promise<void> {
+  await db.query({
+    name: 'set-note-state',
+    text: `UPDATE notes SET state = $2, updated_at = now(), attempts = attempts + 1,
+             sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END
+           WHERE ref = $1`,
+    values: [ref, state],
+  });
+}

@@ -1,0 +1,144 @@
+import pg from 'pg';
+import type { Config } from './config.ts';
+import { openDatabaseServer } from './db/database.ts';
+import { migrate } from './db/migrate.ts';
+import { createPool } from './db/pool.ts';
+import { buildApp } from './http/app.ts';
+import type { Logger } from './log/logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { createC2sClient, type C2sClient } from './providers/c2s/client.ts';
+import { createHttpAgent } from './providers/http.ts';
+import { enqueueEvents, startQueue } from './queue/queue.ts';
+import { startC2sSimulator } from './simulators/c2s.ts';
+import { registerStateGauges } from './workflow/gauges.ts';
+import type { Step } from './workflow/runner.ts';
+import { startWorker } from './workflow/worker.ts';
+
+export type Role = 'api' | 'worker' | 'all';
+
+/** What a workflow's steps may use. */
+export interface WorkflowDeps {
+  readonly db: pg.Pool;
+  readonly c2s: C2sClient;
+  readonly metrics: Metrics;
+  readonly config: Config;
+  readonly logger: Logger;
+}
+
+export interface ServiceOptions {
+  readonly role: Role;
+  /** Webhook secrets in force (configured, or generated outside production). */
+  readonly secrets: readonly string[];
+  readonly workflow: (deps: WorkflowDeps) => readonly Step[];
+}
+
+export interface RunningService {
+  readonly address: string;
+  readonly embeddedDatabase: boolean;
+  /** Stops in reverse order of start: HTTP, workers (draining), queue, pool, database server. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires the service: database (url | embedded) → migrations → queue → HTTP and/or workers.
+ * `api` serves the webhook; `worker` runs events (and serves health and metrics); `all` both.
+ */
+export async function startService(
+  config: Config,
+  logger: Logger,
+  options: ServiceOptions,
+): Promise<RunningService> {
+  const stops: Array<{ name: string; stop: () => Promise<unknown> }> = [];
+  const stop = async () => {
+    for (const { name, stop: stopOne } of stops) {
+      try {
+        await stopOne();
+      } catch (error) {
+        logger.warn({ component: name, err: { message: (error as Error).message } }, 'error while stopping');
+      }
+    }
+  };
+  try {
+    const server = await openDatabaseServer(config, logger);
+    stops.unshift({ name: 'database server', stop: () => server.stop() });
+
+    const migrator = new pg.Client({
+      connectionString: server.url,
+      connectionTimeoutMillis: config.database.connectTimeoutMs,
+    });
+    try {
+      await migrator.connect();
+      await migrate(migrator, logger);
+    } finally {
+      await migrator.end();
+    }
+
+    const db = createPool(
+      { url: server.url, max: config.database.poolMax, connectTimeoutMs: config.database.connectTimeoutMs },
+      logger,
+    );
+    stops.unshift({ name: 'database pool', stop: () => db.end() });
+    const boss = await startQueue(server.url, config.workflow, logger);
+    stops.unshift({ name: 'queue', stop: () => boss.stop({ graceful: false, close: true }) });
+    const metrics = createMetrics();
+    registerStateGauges(metrics, db);
+    const schedule = (client: pg.ClientBase, jobs: Parameters<typeof enqueueEvents>[2]) =>
+      enqueueEvents(boss, client, jobs);
+
+    if (options.role !== 'api') {
+      const c2s = await c2sClient(config, logger, stops);
+      const worker = await startWorker({
+        db,
+        boss,
+        steps: options.workflow({ db, c2s, metrics, config, logger }),
+        logger,
+        metrics,
+        concurrency: config.workflow.concurrency,
+        retry: config.workflow.retry,
+        sweepIntervalMs: config.workflow.sweepIntervalMs,
+        drainTimeoutMs: config.workflow.drainTimeoutMs,
+      });
+      stops.unshift({ name: 'worker', stop: () => worker.stop() });
+    }
+
+    const app = await buildApp({
+      db,
+      logger,
+      metrics,
+      webhook:
+        options.role === 'worker' ? undefined : { ...config.webhook, secrets: options.secrets, schedule },
+    });
+    stops.unshift({ name: 'http server', stop: () => app.close() });
+    const address = await app.listen({ host: config.http.host, port: config.http.port });
+    logger.info(
+      { address, role: options.role, embeddedDatabase: server.embedded, production: config.production },
+      'c2s-enricher ready',
+    );
+    return { address, embeddedDatabase: server.embedded, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The C2S client; outside production without a token, demo mode against the built-in simulator. */
+async function c2sClient(
+  config: Config,
+  logger: Logger,
+  stops: Array<{ name: string; stop: () => Promise<unknown> }>,
+): Promise<C2sClient> {
+  const agent = createHttpAgent({ connectMs: 5_000, responseMs: 30_000 });
+  stops.unshift({ name: 'http agent', stop: () => agent.close() });
+  let { token, baseUrl } = config.providers.c2s;
+  if (token === undefined) {
+    token = 'demo-token';
+    const simulator = await startC2sSimulator({ token });
+    stops.unshift({ name: 'c2s simulator', stop: () => simulator.close() });
+    baseUrl = simulator.url;
+    logger.warn(
+      { simulator: simulator.url },
+      'DEMO MODE: no C2S_TOKEN, notes go to the built-in C2S simulator, not to Contact2Sale',
+    );
+  }
+  return createC2sClient({ baseUrl, token, dispatcher: agent });
+}

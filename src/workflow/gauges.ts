@@ -1,0 +1,64 @@
+import { Gauge } from 'prom-client';
+import type pg from 'pg';
+import type { Metrics } from '../metrics.ts';
+import { LEAD_EVENTS_QUEUE } from '../queue/queue.ts';
+
+/**
+ * State gauges read from the database when Prometheus scrapes: events by status, queue jobs by
+ * state, the backlog's oldest waiting age, notes by state. One query per scrape.
+ */
+export function registerStateGauges(metrics: Metrics, db: pg.Pool): void {
+  const read = async () => {
+    const { rows } = await db.query<{ kind: string; label: string; count: string }>({
+      name: 'state-gauges',
+      text: `
+        SELECT 'event' AS kind, status AS label, count(*) FROM webhook_events GROUP BY status
+        UNION ALL
+        SELECT 'job', state::text, count(*) FROM pgboss.job WHERE name = $1 GROUP BY state
+        UNION ALL
+        SELECT 'note', state, count(*) FROM notes GROUP BY state
+        UNION ALL
+        SELECT 'oldest', '', coalesce(extract(epoch FROM now() - min(received_at)), 0)::bigint
+        FROM webhook_events WHERE status IN ('received', 'processing')`,
+      values: [LEAD_EVENTS_QUEUE],
+    });
+    return rows;
+  };
+  let pending: ReturnType<typeof read> | undefined;
+  // The four gauges collect together: one scrape, one query.
+  const shared = () => (pending ??= read().finally(() => setTimeout(() => (pending = undefined), 100)));
+  const fill = (gauge: Gauge<string>, kind: string, label?: string) => async () => {
+    gauge.reset();
+    for (const row of (await shared()).filter((r) => r.kind === kind)) {
+      if (label) gauge.set({ [label]: row.label }, Number(row.count));
+      else gauge.set(Number(row.count));
+    }
+  };
+  const eventsByStatus: Gauge<string> = new Gauge({
+    name: 'webhook_events_by_status',
+    help: 'Stored events by status.',
+    labelNames: ['status'],
+    registers: [metrics.registry],
+    collect: () => fill(eventsByStatus, 'event', 'status')(),
+  });
+  const jobsByState: Gauge<string> = new Gauge({
+    name: 'queue_jobs_by_state',
+    help: 'Jobs of the lead-events queue by state.',
+    labelNames: ['state'],
+    registers: [metrics.registry],
+    collect: () => fill(jobsByState, 'job', 'state')(),
+  });
+  const notesByState: Gauge<string> = new Gauge({
+    name: 'notes_by_state',
+    help: 'Notes in the ledger by state (pending, sent, unknown).',
+    labelNames: ['state'],
+    registers: [metrics.registry],
+    collect: () => fill(notesByState, 'note', 'state')(),
+  });
+  const oldest: Gauge<string> = new Gauge({
+    name: 'workflow_oldest_waiting_seconds',
+    help: 'Age of the oldest event not yet finished.',
+    registers: [metrics.registry],
+    collect: () => fill(oldest, 'oldest')(),
+  });
+}

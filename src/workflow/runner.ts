@@ -1,0 +1,144 @@
+import type pg from 'pg';
+import { classifyError } from '../errors.ts';
+import { withTransaction } from '../db/transaction.ts';
+import type { Logger } from '../log/logger.ts';
+import { scrubText } from '../log/mask.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Enqueued } from '../queue/queue.ts';
+import {
+  beginAttempt,
+  completeEvent,
+  failEvent,
+  loadCheckpoints,
+  recordRetry,
+  stepFailed,
+  stepStarted,
+  stepSucceeded,
+  supersedeIfOvertaken,
+  type EventRecord,
+  type Outcome,
+} from './event-repository.ts';
+import { nextRetryDelayMs, type RetryPolicy } from './retry.ts';
+
+export interface StepContext {
+  readonly event: EventRecord;
+  /** Outputs of the steps before this one, by step name. */
+  readonly outputs: Readonly<Record<string, unknown>>;
+  /** Aborted when the worker must stop; long calls should give up (and be retried). */
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+}
+
+/** What a step returns: an output for later steps, and an outcome when it ends the run early. */
+export interface StepResult {
+  readonly output?: unknown;
+  readonly outcome?: Outcome;
+}
+
+export interface Step {
+  readonly name: string;
+  run(context: StepContext): Promise<StepResult | void>;
+}
+
+export interface RunnerOptions {
+  readonly db: pg.Pool;
+  readonly steps: readonly Step[];
+  readonly retry: RetryPolicy;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Enqueues a later attempt inside the transaction that records the retry. */
+  readonly schedule: (client: pg.ClientBase, jobs: readonly Enqueued[]) => Promise<void>;
+}
+
+export type RunResult =
+  | { readonly kind: 'completed'; readonly outcome: Outcome }
+  | { readonly kind: 'superseded' | 'already_finished' }
+  | { readonly kind: 'retry_scheduled'; readonly delayMs: number; readonly code: string }
+  | { readonly kind: 'failed'; readonly code: string };
+
+/**
+ * Runs one event through the steps. Each step's outcome is checkpointed: a later attempt skips
+ * the steps that succeeded (reusing their outputs), so a paid lookup or a posted note is never
+ * repeated, and resumes at the step that failed.
+ */
+export function createRunner(options: RunnerOptions) {
+  const { db, steps, metrics } = options;
+
+  return async function runEvent(eventId: string, signal: AbortSignal): Promise<RunResult> {
+    if (await supersedeIfOvertaken(db, eventId)) {
+      metrics.workflowEvents.inc({ result: 'superseded' });
+      return { kind: 'superseded' };
+    }
+    const event = await beginAttempt(db, eventId);
+    if (event === null) return { kind: 'already_finished' };
+    const logger = options.logger.child({ eventId, leadId: event.leadId, attempt: event.attempts });
+
+    const checkpoints = await loadCheckpoints(db, eventId);
+    const outputs: Record<string, unknown> = {};
+    let outcome: Outcome = 'enriched';
+    for (const step of steps) {
+      const done = checkpoints.get(step.name);
+      let result: StepResult;
+      if (done?.status === 'succeeded' && done.result !== null) {
+        result = done.result;
+      } else {
+        const started = performance.now();
+        await stepStarted(db, eventId, step.name);
+        try {
+          result = (await step.run({ event, outputs, signal, logger })) ?? {};
+        } catch (error) {
+          const elapsed = performance.now() - started;
+          metrics.stepDuration.observe({ step: step.name, result: 'failed' }, elapsed / 1000);
+          return await handleFailure(event, step.name, error, elapsed, logger);
+        }
+        const elapsed = performance.now() - started;
+        await stepSucceeded(db, eventId, step.name, result, elapsed);
+        metrics.stepDuration.observe({ step: step.name, result: 'succeeded' }, elapsed / 1000);
+      }
+      outputs[step.name] = result.output;
+      if (result.outcome !== undefined) {
+        outcome = result.outcome;
+        break;
+      }
+    }
+    await completeEvent(db, eventId, outcome);
+    metrics.workflowEvents.inc({ result: `completed_${outcome}` });
+    logger.info({ outcome }, 'event completed');
+    return { kind: 'completed', outcome };
+  };
+
+  async function handleFailure(
+    event: EventRecord,
+    step: string,
+    error: unknown,
+    elapsedMs: number,
+    logger: Logger,
+  ): Promise<RunResult> {
+    const { code, retryable, retryAfterMs } = classifyError(error);
+    const message = scrubText(error instanceof Error ? error.message : String(error));
+    await stepFailed(db, event.id, step, { code, message }, elapsedMs);
+    metrics.stepErrors.inc({ step, code });
+
+    const delayMs = retryable
+      ? nextRetryDelayMs(options.retry, event.attempts, Date.now() - event.startedAt.getTime(), retryAfterMs)
+      : undefined;
+    if (delayMs === undefined) {
+      const reason = retryable ? `retries exhausted after ${event.attempts} attempts: ${message}` : message;
+      await failEvent(db, event.id, { code, message: `${step}: ${reason}` });
+      metrics.workflowEvents.inc({ result: 'failed' });
+      logger.warn({ step, code, retryable }, 'event failed');
+      return { kind: 'failed', code };
+    }
+
+    const at = new Date(Date.now() + delayMs);
+    await withTransaction(db, async (client) => {
+      await recordRetry(client, event.id, at, { code, message: `${step}: ${message}` });
+      await options.schedule(client, [{ eventId: event.id, leadId: event.leadId, startAfter: at }]);
+    });
+    metrics.retries.inc({ code });
+    logger.info({ step, code, delayMs }, 'event will be retried');
+    return { kind: 'retry_scheduled', delayMs, code };
+  }
+}
+
+export type RunEvent = ReturnType<typeof createRunner>;
