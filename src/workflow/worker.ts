@@ -40,7 +40,14 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
 
   await boss.work<LeadEventJob>(
     LEAD_EVENTS_QUEUE,
-    { batchSize: 1, localConcurrency: options.concurrency, pollingIntervalSeconds: 2 },
+    {
+      batchSize: 1,
+      localConcurrency: options.concurrency,
+      pollingIntervalSeconds: 1,
+      // NOTIFY wakes workers for jobs due now; a delayed retry is only seen by polling, so the
+      // backstop poll bounds how late a retry can start.
+      notifyPollingIntervalSeconds: 1,
+    },
     async ([job]) => {
       if (job) await runEvent(job.data.eventId, job.signal);
     },
