@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import pg from 'pg';
 import { test } from 'node:test';
+import { defer } from './helpers/cleanup.ts';
 import { createPool } from '../src/db/pool.ts';
 import { buildApp } from '../src/http/app.ts';
 import { createLogger } from '../src/log/logger.ts';
@@ -64,7 +65,7 @@ test('a database that goes away mid-run gives 503, and 200 again once it is back
   // Cut every connection of the service to its database, and refuse new ones for a moment.
   const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
   await admin.connect();
-  t.after(() => admin.end());
+  defer(t, () => admin.end());
   await admin.query(`ALTER DATABASE ${service.db.name} ALLOW_CONNECTIONS false`);
   await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [
     service.db.name,

@@ -9,8 +9,7 @@ import { leadEvent, postWebhook } from './helpers/service.ts';
 const SECRET = 'process-test-secret-5f2a9c';
 
 test('a run logs no secret and no unmasked e-mail, phone or name from the payloads', async (t) => {
-  const db = await freshDatabase();
-  t.after(() => db.drop());
+  const db = await freshDatabase(t);
   const service = await spawnService(t, { DB_URL: db.url, WEBHOOK_SECRET: SECRET });
   const personal = {
     name: 'Beatriz Quintanilha Duarte',
@@ -55,8 +54,7 @@ test('a run logs no secret and no unmasked e-mail, phone or name from the payloa
 });
 
 test('SIGTERM lets a request in flight finish, then stops; a second signal exits at once', async (t) => {
-  const db = await freshDatabase();
-  t.after(() => db.drop());
+  const db = await freshDatabase(t);
   const service = await spawnService(t, { DB_URL: db.url, WEBHOOK_SECRET: SECRET });
   const body = JSON.stringify(leadEvent('lead-inflight', '2026-11-20T10:15:00Z'));
 

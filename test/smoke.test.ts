@@ -5,12 +5,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { defer } from './helpers/cleanup.ts';
 import { runSmokeChecks } from '../src/smoke.ts';
 import { runNode, spawnService } from './helpers/process.ts';
 
 test('npm start on an empty data directory serves the webhook on an embedded database', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'c2s-smoke-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  defer(t, () => rmSync(dataDir, { recursive: true, force: true }));
 
   const service = await spawnService(t, { DATA_DIR: dataDir });
   const hook = /(http:\/\/\S+\/api\/v1\/webhooks\/c2s)\?token=(\S+)/.exec(service.output());
@@ -51,7 +52,7 @@ test('npm start on an empty data directory serves the webhook on an embedded dat
 
 test('a killed service leaves no obstacle: the next start takes over its embedded database', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'c2s-smoke-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  defer(t, () => rmSync(dataDir, { recursive: true, force: true }));
   const first = await spawnService(t, { DATA_DIR: dataDir, WEBHOOK_SECRET: 'kill-test-secret' });
   await first.stop('SIGKILL');
   const second = await spawnService(t, { DATA_DIR: dataDir, WEBHOOK_SECRET: 'kill-test-secret' });

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
+import { defer } from './helpers/cleanup.ts';
 import { startC2sSimulator } from '../src/simulators/c2s.ts';
 import { leadEvent, startService } from './helpers/service.ts';
 import { noteWorkflow, settled, stepRows } from './helpers/workflow.ts';
 
-async function withC2s(t: import('node:test').TestContext) {
+async function withC2s(t: TestContext) {
   const c2s = await startC2sSimulator({ token: 'c2s-test-token' });
-  t.after(() => c2s.close());
+  defer(t, () => c2s.close());
   return c2s;
 }
 

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
+import { defer } from './cleanup.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -18,8 +19,12 @@ export interface ServiceProcess {
  * Runs `node src/main.ts` as `npm start` does, with only the given environment (plus PATH),
  * and waits for it to be ready. Killed when the test ends if still running.
  */
-export async function spawnService(t: TestContext, env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['src/main.ts'], {
+export async function spawnService(
+  t: TestContext,
+  env: Record<string, string>,
+  args: readonly string[] = ['src/main.ts'],
+): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -28,7 +33,7 @@ export async function spawnService(t: TestContext, env: Record<string, string>):
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  t.after(() => {
+  defer(t, () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
 

@@ -4,6 +4,7 @@ import { createLogger } from '../../src/log/logger.ts';
 import { startService as startRealService, type Role, type WorkflowDeps } from '../../src/service.ts';
 import type { Step } from '../../src/workflow/runner.ts';
 import { WEBHOOK_PATH } from '../../src/webhooks/routes.ts';
+import { defer } from './cleanup.ts';
 import { freshDatabase, type TestDatabase } from './database.ts';
 
 export const SECRET = 'test-secret-do-not-use-0123456789';
@@ -47,7 +48,7 @@ export interface StartOptions {
  * when the test ends.
  */
 export async function startService(t: TestContext, options: StartOptions = {}): Promise<TestService> {
-  const database = options.db ?? (await freshDatabase());
+  const database = options.db ?? (await freshDatabase(t));
   const logs: string[] = [];
   const logger = createLogger('debug', { write: (line: string) => void logs.push(line) });
   const config = loadConfig({
@@ -69,10 +70,7 @@ export async function startService(t: TestContext, options: StartOptions = {}): 
     stopped = true;
     await service.stop();
   };
-  t.after(async () => {
-    await stop();
-    if (!options.db) await database.drop();
-  });
+  defer(t, stop);
   const url = service.address;
   return { url, db: database, logs, stop, post: (body, postOptions) => postWebhook(url, body, postOptions) };
 }

@@ -16,11 +16,18 @@ export function noteWorkflow(options: { composeDelayMs?: number; before?: readon
       name: 'compose_note',
       async run({ event }) {
         if (options.composeDelayMs) await sleep(Math.random() * options.composeDelayMs);
-        const customer = ((event.payload as { attributes?: { customer?: Record<string, unknown> } })
-          .attributes?.customer ?? {}) as Record<string, unknown>;
-        const contacts = `${event.leadId}|${String(customer.phone ?? '')}|${String(customer.email ?? '')}`;
+        const { attributes } = event.payload as {
+          attributes?: { customer?: { phone?: string; email?: string } };
+        };
+        const contacts = `${event.leadId}|${attributes?.customer?.phone ?? ''}|${attributes?.customer?.email ?? ''}`;
         const ref = `enr-${createHash('sha256').update(contacts).digest('hex').slice(0, 8)}`;
-        return { output: { ref, body: `Nota de teste para ${event.leadId}\n\n${referenceLine(ref)}` } };
+        return {
+          output: {
+            ref,
+            body: `Nota de teste para ${event.leadId}\n\n${referenceLine(ref)}`,
+            pid: process.pid,
+          },
+        };
       },
     },
     postNoteStep({ db: deps.db, c2s: deps.c2s, metrics: deps.metrics, composedBy: 'compose_note' }),
