@@ -70,7 +70,7 @@ export function createC2sClient(options: C2sClientOptions): C2sClient {
         ? data.messages.filter((m): m is C2sMessage => typeof (m as C2sMessage | null)?.body === 'string')
         : [];
       return {
-        id: String(data.id ?? leadId),
+        id: typeof data.id === 'string' ? data.id : leadId,
         attributes: (data.attributes as Record<string, unknown>) ?? {},
         messages,
       };
