@@ -44,11 +44,31 @@ export interface Config {
     readonly retry: RetryPolicy;
   };
   readonly providers: {
-    readonly c2s: { readonly token?: string; readonly baseUrl: string; readonly gatewayUrl?: string };
-    readonly diretrix: { readonly baseUrl?: string; readonly user?: string; readonly pass?: string };
-    readonly workApi: { readonly token?: string; readonly baseUrl: string };
+    readonly c2s: ProviderSettings & { readonly token?: string; readonly baseUrl: string; readonly gatewayUrl?: string };
+    readonly diretrix: ProviderSettings & { readonly baseUrl?: string; readonly user?: string; readonly pass?: string };
+    readonly workApi: ProviderSettings & { readonly token?: string; readonly baseUrl: string };
+  };
+  readonly enrichment: {
+    /** A person's dossier is reused for this long instead of asking the Work API again. */
+    readonly dossierCacheMs: number;
+    /** Our own records answer "whose phone/e-mail is this" for this long after an enrichment. */
+    readonly contactMatchMs: number;
+    /** Post a short note when no CPF is found. */
+    readonly noteOnNoMatch: boolean;
+    readonly note: {
+      readonly incomeMultiplier: number;
+      readonly maskCpf: boolean;
+      readonly includeMother: boolean;
+      readonly maxLength: number;
+    };
   };
   readonly adminToken: string | undefined;
+}
+
+export interface ProviderSettings {
+  readonly timeoutMs: number;
+  /** Calls per minute through this process's limiter; 0 turns the limiter off. */
+  readonly ratePerMinute: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -95,6 +115,28 @@ export function loadConfig(env: Env): Config {
     }
     return raw.replace(/\/+$/, '');
   };
+  const flag = (name: string, fallback: boolean): boolean => {
+    const raw = text(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+    if (['false', '0', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  };
+  const decimal = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw.replace(',', '.'));
+    if (!Number.isFinite(value) || value < min || value > max) {
+      problems.push(`${name} must be a number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  };
+  const provider = (prefix: string, timeoutMs: number, ratePerMinute: number): ProviderSettings => ({
+    timeoutMs: integer(`${prefix}_TIMEOUT_MS`, timeoutMs, 100, 300_000),
+    ratePerMinute: integer(`${prefix}_RATE_PER_MINUTE`, ratePerMinute, 0, 1_000_000),
+  });
   const required = (name: string, value: unknown): void => {
     if (production && value === undefined) problems.push(`${name} is required when NODE_ENV=production`);
   };
@@ -153,18 +195,32 @@ export function loadConfig(env: Env): Config {
     },
     providers: {
       c2s: {
+        ...provider('C2S', 15_000, 120),
         token: text('C2S_TOKEN'),
         baseUrl: url('C2S_BASE_URL', 'https://api.contact2sale.com') as string,
         gatewayUrl: url('C2S_GATEWAY_URL'),
       },
       diretrix: {
+        ...provider('DIRETRIX', 30_000, 120),
         baseUrl: url('DIRETRIX_BASE_URL'),
         user: text('DIRETRIX_USER'),
         pass: text('DIRETRIX_PASS'),
       },
       workApi: {
+        ...provider('WORK_API', 30_000, 120),
         token: text('WORK_API'),
         baseUrl: url('WORK_API_BASE_URL', 'https://completa.workbuscas.com') as string,
+      },
+    },
+    enrichment: {
+      dossierCacheMs: integer('DOSSIER_CACHE_HOURS', 24, 0, 24 * 365) * 3_600_000,
+      contactMatchMs: integer('CONTACT_MATCH_DAYS', 30, 0, 3650) * 86_400_000,
+      noteOnNoMatch: flag('NOTE_ON_NO_MATCH', false),
+      note: {
+        incomeMultiplier: decimal('INCOME_MULTIPLIER', 1.9, 0, 100),
+        maskCpf: flag('NOTE_MASK_CPF', false),
+        includeMother: flag('NOTE_INCLUDE_MOTHER', true),
+        maxLength: integer('NOTE_MAX_LENGTH', 5000, 200, 100_000),
       },
     },
     adminToken: text('ADMIN_TOKEN'),

@@ -5,7 +5,7 @@ import { createLogger } from './log/logger.ts';
 import { startService, type Role, type RunningService } from './service.ts';
 import { generatedSecret } from './webhooks/auth.ts';
 import { WEBHOOK_PATH } from './webhooks/routes.ts';
-import { leadWorkflow } from './workflow/lead-workflow.ts';
+import { enrichmentWorkflow } from './enrichment/workflow.ts';
 
 /** How long a graceful stop may take before the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 30_000;
@@ -31,7 +31,7 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 try {
   const secrets =
     config.webhook.secrets.length > 0 ? config.webhook.secrets : [generatedSecret(config.dataDir)];
-  service = await startService(config, logger, { role, secrets, workflow: leadWorkflow });
+  service = await startService(config, logger, { role, secrets, workflow: enrichmentWorkflow });
   if (stopping)
     await service.stop(); // a signal arrived while starting
   else if (config.webhook.secrets.length === 0 && role !== 'worker')

@@ -67,6 +67,19 @@ export function createMetrics() {
       help: 'Stored events found without a live job and scheduled again by the sweep.',
       registers: [registry],
     }),
+    providerCalls: new Counter({
+      name: 'provider_calls_total',
+      help: 'Calls to C2S, Diretrix and the Work API, by provider, operation and result (ok, not_found or an error code).',
+      labelNames: ['provider', 'operation', 'result'] as const,
+      registers: [registry],
+    }),
+    providerDuration: new Histogram({
+      name: 'provider_call_duration_seconds',
+      help: 'Time a provider call took, by provider and operation.',
+      labelNames: ['provider', 'operation'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
     backlog: new Gauge({
       name: 'webhook_backlog_events',
       help: 'Stored events not yet processed (received or processing), as last counted.',

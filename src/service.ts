@@ -6,10 +6,11 @@ import { createPool } from './db/pool.ts';
 import { buildApp } from './http/app.ts';
 import type { Logger } from './log/logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { createC2sClient, type C2sClient } from './providers/c2s/client.ts';
-import { createHttpAgent } from './providers/http.ts';
+import type { C2sClient } from './providers/c2s/client.ts';
+import type { DiretrixClient } from './providers/diretrix/client.ts';
+import { createProviders } from './providers/setup.ts';
+import type { WorkApiClient } from './providers/workapi/client.ts';
 import { enqueueEvents, startQueue } from './queue/queue.ts';
-import { startC2sSimulator } from './simulators/c2s.ts';
 import { registerStateGauges } from './workflow/gauges.ts';
 import type { Step } from './workflow/runner.ts';
 import { startWorker } from './workflow/worker.ts';
@@ -20,6 +21,8 @@ export type Role = 'api' | 'worker' | 'all';
 export interface WorkflowDeps {
   readonly db: pg.Pool;
   readonly c2s: C2sClient;
+  readonly diretrix: DiretrixClient;
+  readonly workApi: WorkApiClient;
   readonly metrics: Metrics;
   readonly config: Config;
   readonly logger: Logger;
@@ -86,11 +89,12 @@ export async function startService(
       enqueueEvents(boss, client, jobs);
 
     if (options.role !== 'api') {
-      const c2s = await c2sClient(config, logger, stops);
+      const providers = await createProviders(config, logger, metrics);
+      stops.unshift({ name: 'providers', stop: () => providers.close() });
       const worker = await startWorker({
         db,
         boss,
-        steps: options.workflow({ db, c2s, metrics, config, logger }),
+        steps: options.workflow({ db, ...providers, metrics, config, logger }),
         logger,
         metrics,
         concurrency: config.workflow.concurrency,
@@ -119,26 +123,4 @@ export async function startService(
     await stop();
     throw error;
   }
-}
-
-/** The C2S client; outside production without a token, demo mode against the built-in simulator. */
-async function c2sClient(
-  config: Config,
-  logger: Logger,
-  stops: Array<{ name: string; stop: () => Promise<unknown> }>,
-): Promise<C2sClient> {
-  const agent = createHttpAgent({ connectMs: 5_000, responseMs: 30_000 });
-  stops.unshift({ name: 'http agent', stop: () => agent.close() });
-  let { token, baseUrl } = config.providers.c2s;
-  if (token === undefined) {
-    token = 'demo-token';
-    const simulator = await startC2sSimulator({ token });
-    stops.unshift({ name: 'c2s simulator', stop: () => simulator.close() });
-    baseUrl = simulator.url;
-    logger.warn(
-      { simulator: simulator.url },
-      'DEMO MODE: no C2S_TOKEN, notes go to the built-in C2S simulator, not to Contact2Sale',
-    );
-  }
-  return createC2sClient({ baseUrl, token, dispatcher: agent });
 }

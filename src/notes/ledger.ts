@@ -37,3 +37,13 @@ export async function setNoteState(db: pg.Pool, ref: string, state: NoteState): 
     values: [ref, state],
   });
 }
+
+/** Whether the note `ref` is known to be on its lead already. */
+export async function noteSent(db: pg.Pool, ref: string): Promise<boolean> {
+  const { rows } = await db.query<{ sent: boolean }>({
+    name: 'note-sent',
+    text: `SELECT state = 'sent' AS sent FROM notes WHERE ref = $1`,
+    values: [ref],
+  });
+  return rows[0]?.sent ?? false;
+}

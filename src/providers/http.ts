@@ -19,6 +19,8 @@ export interface ProviderCall {
   readonly headers?: Record<string, string>;
   readonly body?: string;
   readonly signal?: AbortSignal;
+  /** Time for the answer's headers, then again for its body. */
+  readonly timeoutMs?: number;
 }
 
 export interface ProviderAnswer {
@@ -50,6 +52,7 @@ export async function callProvider(dispatcher: Dispatcher, call: ProviderCall): 
       headers: call.headers,
       body: call.body,
       signal: call.signal,
+      ...(call.timeoutMs === undefined ? {} : { headersTimeout: call.timeoutMs, bodyTimeout: call.timeoutMs }),
     });
   } catch (error) {
     throw transportError(call, error);

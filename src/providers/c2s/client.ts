@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
-import { PermanentError } from '../../errors.ts';
-import { callProvider, statusError } from '../http.ts';
+import { PermanentError, RetryableError } from '../../errors.ts';
+import type { ProviderGuard } from '../guard.ts';
+import { callProvider, statusError, type ProviderAnswer } from '../http.ts';
 
 export interface C2sMessage {
   readonly body: string;
@@ -13,67 +14,144 @@ export interface C2sLead {
   readonly messages: readonly C2sMessage[];
 }
 
+export type HookAction = 'on_create_lead' | 'on_update_lead' | 'on_close_lead';
+
 export interface C2sClient {
-  /** `POST /integration/leads/{id}/create_message`. */
+  /** `POST /integration/leads/{id}/create_message`; through the gateway when C2S cannot be reached. */
   postNote(leadId: string, body: string, signal?: AbortSignal): Promise<void>;
   /** `GET /integration/leads/{id}`, with the lead's messages. */
   getLead(leadId: string, signal?: AbortSignal): Promise<C2sLead>;
+  /** `GET /integration/leads`: one page, newest first; a short page is the last. */
+  listLeads(query: { page: number; perPage: number; updatedSince: Date }): Promise<{ leads: C2sLead[]; total: number | null }>;
+  subscribe(hookUrl: string, action: HookAction): Promise<void>;
+  unsubscribe(hookUrl: string, action: HookAction): Promise<void>;
 }
 
 export interface C2sClientOptions {
   readonly baseUrl: string;
   readonly token: string;
+  /** The older deployment's gateway, used for notes only when C2S itself cannot be reached. */
+  readonly gatewayUrl?: string;
   readonly dispatcher: Dispatcher;
+  readonly timeoutMs: number;
+  /** Paces every call with this token. */
+  readonly guard: ProviderGuard;
+  /** Listing has its own, much lower limit (about 10 calls a minute). */
+  readonly listGuard: ProviderGuard;
 }
+
+/** C2S answers 403 to a `perpage` above 50. */
+export const MAX_PAGE_SIZE = 50;
 
 /** The C2S integration API (Bearer token). */
 export function createC2sClient(options: C2sClientOptions): C2sClient {
-  const headers = {
-    authorization: `Bearer ${options.token}`,
-    'content-type': 'application/json',
-    accept: 'application/json',
-  };
+  const headers = { authorization: `Bearer ${options.token}`, 'content-type': 'application/json', accept: 'application/json' };
   const leadUrl = (leadId: string) => `${options.baseUrl}/integration/leads/${encodeURIComponent(leadId)}`;
+  const call = (method: 'GET' | 'POST', url: string, body?: unknown, signal?: AbortSignal) =>
+    callProvider(options.dispatcher, {
+      provider: 'c2s',
+      method,
+      url,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+      timeoutMs: options.timeoutMs,
+    });
+  const expect = (method: 'GET' | 'POST', answer: ProviderAnswer, ok: (status: number) => boolean) => {
+    if (!ok(answer.status)) throw statusError('c2s', method, answer);
+    return answer;
+  };
+
+  async function postViaGateway(leadId: string, body: string, signal?: AbortSignal): Promise<void> {
+    const answer = await callProvider(options.dispatcher, {
+      provider: 'c2s_gateway',
+      method: 'POST',
+      url: `${options.gatewayUrl}/leads/${encodeURIComponent(leadId)}/messages`,
+      headers,
+      body: JSON.stringify({ message: body }),
+      signal,
+      timeoutMs: options.timeoutMs,
+    });
+    if (answer.status < 200 || answer.status >= 300) throw statusError('c2s_gateway', 'POST', answer);
+  }
 
   return {
     async postNote(leadId, body, signal) {
-      const call = {
-        provider: 'c2s',
-        method: 'POST' as const,
-        url: `${leadUrl(leadId)}/create_message`,
-        headers,
-        body: JSON.stringify({ body }),
-        signal,
-      };
-      const answer = await callProvider(options.dispatcher, call);
-      if (answer.status < 200 || answer.status >= 300) throw statusError('c2s', 'POST', answer);
+      try {
+        await options.guard.run('post_note', async () => {
+          expect('POST', await call('POST', `${leadUrl(leadId)}/create_message`, { body }, signal), (s) => s >= 200 && s < 300);
+          return { value: undefined };
+        });
+      } catch (error) {
+        // Only when the note surely did not reach C2S: never after an unknown outcome.
+        const unreachable =
+          error instanceof RetryableError && (error.code === 'c2s_unreachable' || error.code === 'c2s_circuit_open');
+        if (!options.gatewayUrl || !unreachable) throw error;
+        await options.guard.run('post_note_gateway', async () => {
+          await postViaGateway(leadId, body, signal);
+          return { value: undefined };
+        });
+      }
     },
 
     async getLead(leadId, signal) {
-      const answer = await callProvider(options.dispatcher, {
-        provider: 'c2s',
-        method: 'GET',
-        url: leadUrl(leadId),
-        headers,
-        signal,
+      return options.guard.run('get_lead', async () => {
+        const answer = expect('GET', await call('GET', leadUrl(leadId), undefined, signal), (s) => s === 200);
+        return { value: leadFrom(parse(answer.text).data, leadId) };
       });
-      if (answer.status !== 200) throw statusError('c2s', 'GET', answer);
-      let data: { id?: unknown; attributes?: unknown; messages?: unknown } | undefined;
-      try {
-        data = (JSON.parse(answer.text) as { data?: typeof data }).data;
-      } catch {
-        throw new PermanentError('c2s_malformed_body', 'c2s answered a lead that is not JSON');
-      }
-      if (typeof data !== 'object' || data === null)
-        throw new PermanentError('c2s_malformed_body', 'c2s answered a lead without data');
-      const messages = Array.isArray(data.messages)
-        ? data.messages.filter((m): m is C2sMessage => typeof (m as C2sMessage | null)?.body === 'string')
-        : [];
-      return {
-        id: typeof data.id === 'string' ? data.id : leadId,
-        attributes: (data.attributes as Record<string, unknown>) ?? {},
-        messages,
-      };
     },
+
+    async listLeads({ page, perPage, updatedSince }) {
+      const query = new URLSearchParams({
+        page: String(page),
+        perpage: String(Math.min(perPage, MAX_PAGE_SIZE)),
+        sort: '-updated_at', // pages are unstable without an explicit sort
+        updated_gte: `${updatedSince.toISOString().slice(0, 19)}Z`, // exactly YYYY-MM-DDTHH:MM:SSZ
+      });
+      return options.listGuard.run('list_leads', async () => {
+        const answer = expect('GET', await call('GET', `${options.baseUrl}/integration/leads?${query}`), (s) => s === 200);
+        const parsed = parse(answer.text) as { data?: unknown; meta?: { total?: unknown } };
+        if (!Array.isArray(parsed.data)) throw new PermanentError('c2s_malformed_body', 'c2s answered a list without data');
+        const total = typeof parsed.meta?.total === 'number' ? parsed.meta.total : null;
+        return { value: { leads: parsed.data.map((lead: unknown) => leadFrom(lead, '')), total } };
+      });
+    },
+
+    async subscribe(hookUrl, action) {
+      await options.guard.run('subscribe', async () => {
+        expect('POST', await call('POST', `${options.baseUrl}/integration/leads/subscribe`, { hook_url: hookUrl, hook_action: action }), (s) => s >= 200 && s < 300);
+        return { value: undefined };
+      });
+    },
+
+    async unsubscribe(hookUrl, action) {
+      await options.guard.run('unsubscribe', async () => {
+        expect('POST', await call('POST', `${options.baseUrl}/integration/leads/unsubscribe`, { hook_url: hookUrl, hook_action: action }), (s) => s >= 200 && s < 300);
+        return { value: undefined };
+      });
+    },
+  };
+}
+
+function parse(text: string): { data?: unknown } {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === 'object' && value !== null) return value as { data?: unknown };
+  } catch {
+    // handled below
+  }
+  throw new PermanentError('c2s_malformed_body', 'c2s answered a body that is not a JSON object');
+}
+
+function leadFrom(data: unknown, fallbackId: string): C2sLead {
+  if (typeof data !== 'object' || data === null) throw new PermanentError('c2s_malformed_body', 'c2s answered a lead without data');
+  const lead = data as { id?: unknown; attributes?: unknown; messages?: unknown };
+  const messages = Array.isArray(lead.messages)
+    ? lead.messages.filter((m): m is C2sMessage => typeof (m as C2sMessage | null)?.body === 'string')
+    : [];
+  return {
+    id: typeof lead.id === 'string' ? lead.id : fallbackId,
+    attributes: typeof lead.attributes === 'object' && lead.attributes !== null ? (lead.attributes as Record<string, unknown>) : {},
+    messages,
   };
 }

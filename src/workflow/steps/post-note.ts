@@ -3,12 +3,15 @@ import { OutcomeUnknownError } from '../../errors.ts';
 import type { Metrics } from '../../metrics.ts';
 import { claimNote, setNoteState } from '../../notes/ledger.ts';
 import type { C2sClient } from '../../providers/c2s/client.ts';
+import type { Outcome } from '../event-repository.ts';
 import type { Step } from '../runner.ts';
 
 /** What the note-composing step hands to this one. */
 export interface ComposedNote {
   readonly ref: string;
   readonly body: string;
+  /** The event's outcome once the note is on the lead (default `enriched`). */
+  readonly outcome?: Outcome;
 }
 
 /** The line that ends every note and lets us recognise one already posted. */
@@ -34,7 +37,8 @@ export function postNoteStep(deps: {
       const note = outputs[deps.composedBy] as ComposedNote | undefined;
       if (!note) return { output: { posted: false } };
       const claim = await claimNote(db, { ref: note.ref, leadId: event.leadId, eventId: event.id });
-      if (claim.state === 'sent') return { output: { ref: note.ref, posted: false, reason: 'already_sent' } };
+      const outcome = note.outcome ?? 'enriched';
+      if (claim.state === 'sent') return { output: { ref: note.ref, posted: false, reason: 'already_sent' }, outcome };
       if (claim.claimedNow) metrics.notes.inc({ state: 'pending' });
 
       if (!claim.claimedNow) {
@@ -43,7 +47,7 @@ export function postNoteStep(deps: {
         if (lead.messages.some((message) => message.body.includes(referenceLine(note.ref)))) {
           await setNoteState(db, note.ref, 'sent');
           metrics.notes.inc({ state: 'found_existing' });
-          return { output: { ref: note.ref, posted: true, reason: 'found_on_lead' } };
+          return { output: { ref: note.ref, posted: true, reason: 'found_on_lead' }, outcome };
         }
       }
 
@@ -58,7 +62,7 @@ export function postNoteStep(deps: {
       }
       await setNoteState(db, note.ref, 'sent');
       metrics.notes.inc({ state: 'sent' });
-      return { output: { ref: note.ref, posted: true } };
+      return { output: { ref: note.ref, posted: true }, outcome };
     },
   };
 }

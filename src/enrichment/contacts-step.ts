@@ -1,0 +1,62 @@
+import type pg from 'pg';
+import { noteSent } from '../notes/ledger.ts';
+import { cpfCandidatesFromLead } from '../people/cpf-extraction.ts';
+import { normaliseEmail } from '../people/email.ts';
+import { noteRef } from '../people/note.ts';
+import { normalisePhone } from '../people/phone.ts';
+import type { Step } from '../workflow/runner.ts';
+
+/** What the lead itself tells us, normalised: the input of every later step. */
+export interface LeadContacts {
+  /** National number (DDD + number), as Diretrix and the Work API want it. */
+  readonly phone: string | null;
+  readonly email: string | null;
+  readonly leadName: string | null;
+  /** Valid CPFs found in the lead's own fields. */
+  readonly leadCpfs: readonly string[];
+  /** The note reference for this lead and these contacts: one note per lead per set of contacts. */
+  readonly ref: string;
+}
+
+interface LeadCustomer {
+  name?: unknown;
+  email?: unknown;
+  phone?: unknown;
+  phone2?: unknown;
+  phone_global?: unknown;
+}
+
+/** The lead's attributes, whichever envelope the event came in. */
+export function leadAttributes(payload: unknown): Record<string, unknown> {
+  const event = (payload ?? {}) as { attributes?: unknown; lead?: { attributes?: unknown }; data?: { attributes?: unknown } };
+  const attributes = event.lead?.attributes ?? event.data?.attributes ?? event.attributes ?? payload;
+  return typeof attributes === 'object' && attributes !== null ? (attributes as Record<string, unknown>) : {};
+}
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
+
+/**
+ * Normalises the lead's phone and e-mail and finds any CPF in its own fields. An event whose
+ * contacts already produced a note on this lead ends here as `unchanged`; one with nothing to
+ * look up ends as `no_match` (unless a no-match note is wanted).
+ */
+export function normaliseContactsStep(deps: { db: pg.Pool; noteOnNoMatch: boolean }): Step {
+  return {
+    name: 'normalise_contacts',
+    async run({ event }) {
+      const attributes = leadAttributes(event.payload);
+      const customer = (attributes.customer ?? {}) as LeadCustomer;
+      const phoneText = [customer.phone, customer.phone_global, customer.phone2].map(text).find((value) => value !== undefined && normalisePhone(value));
+      const phone = phoneText ? (normalisePhone(phoneText)?.national ?? null) : null;
+      const emailText = text(customer.email);
+      const email = emailText ? (normaliseEmail(emailText) ?? null) : null;
+      const leadCpfs = cpfCandidatesFromLead(attributes);
+      const ref = noteRef(event.leadId, [phone ?? '', email ?? '', leadCpfs[0] ?? ''].join('|'));
+      const contacts: LeadContacts = { phone, email, leadName: text(customer.name) ?? null, leadCpfs, ref };
+
+      if (await noteSent(deps.db, ref)) return { output: contacts, outcome: 'unchanged' };
+      if (!phone && !email && leadCpfs.length === 0 && !deps.noteOnNoMatch) return { output: contacts, outcome: 'no_match' };
+      return { output: contacts };
+    },
+  };
+}

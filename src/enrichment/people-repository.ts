@@ -1,0 +1,202 @@
+import type pg from 'pg';
+import { withTransaction } from '../db/transaction.ts';
+import type { Dossier } from '../people/types.ts';
+
+/** Where the dossier came from (one row per party and provider in people.enrichments). */
+export const WORK_API = 'workapi';
+
+/** A dossier fetched no longer ago than `maxAgeMs`: the cache that spares a paid lookup. */
+export async function freshDossier(db: pg.Pool, cpf: string, maxAgeMs: number): Promise<Dossier | null> {
+  const { rows } = await db.query<{ dossier: Dossier }>({
+    name: 'fresh-dossier',
+    text: `SELECT e.dossier FROM people.enrichments e JOIN people.parties p ON p.id = e.party_id
+           WHERE p.cpf = $1 AND e.provider = $2 AND e.fetched_at > now() - $3 * interval '1 millisecond'`,
+    values: [cpf, WORK_API, maxAgeMs],
+  });
+  return rows[0]?.dossier ?? null;
+}
+
+export async function dossiersByCpf(db: pg.Pool, cpfs: readonly string[]): Promise<Map<string, Dossier>> {
+  const { rows } = await db.query<{ cpf: string; dossier: Dossier }>({
+    name: 'dossiers-by-cpf',
+    text: `SELECT p.cpf, e.dossier FROM people.enrichments e JOIN people.parties p ON p.id = e.party_id
+           WHERE p.cpf = ANY($1::text[]) AND e.provider = $2`,
+    values: [cpfs, WORK_API],
+  });
+  return new Map(rows.map((row) => [row.cpf, row.dossier]));
+}
+
+/** Records a fetched (already whitelisted) dossier as the party's latest enrichment. */
+export async function recordEnrichment(db: pg.Pool, dossier: Dossier): Promise<void> {
+  const quality = dossier.name && dossier.birthDate && (dossier.phones.length > 0 || dossier.emails.length > 0) ? 'full' : 'partial';
+  await db.query({
+    name: 'record-enrichment',
+    text: `WITH party AS (
+             INSERT INTO people.parties (cpf, name) VALUES ($1, $2)
+             ON CONFLICT (cpf) DO UPDATE SET name = coalesce(EXCLUDED.name, people.parties.name)
+             RETURNING id
+           )
+           INSERT INTO people.enrichments (party_id, provider, fetched_at, quality, dossier)
+           SELECT id, $3, now(), $4, $5 FROM party
+           ON CONFLICT (party_id, provider) DO UPDATE
+           SET fetched_at = EXCLUDED.fetched_at, quality = EXCLUDED.quality, dossier = EXCLUDED.dossier`,
+    values: [dossier.cpf, dossier.name, WORK_API, quality, JSON.stringify(dossier)],
+  });
+}
+
+/** The CPF our own records give a phone or an e-mail, from an enrichment no older than `maxAgeMs`. */
+export async function cpfByContact(
+  db: pg.Pool,
+  kind: 'phone' | 'email',
+  value: string,
+  maxAgeMs: number,
+): Promise<string | null> {
+  const { rows } = await db.query<{ cpf: string }>({
+    name: 'cpf-by-contact',
+    text: `SELECT p.cpf FROM people.contacts c
+           JOIN people.parties p ON p.id = c.party_id
+           JOIN people.enrichments e ON e.party_id = p.id
+           WHERE c.kind = $1 AND c.value = $2 AND e.fetched_at > now() - $3 * interval '1 millisecond'
+           ORDER BY (c.source = 'lead') DESC, e.fetched_at DESC
+           LIMIT 1`,
+    values: [kind, value, maxAgeMs],
+  });
+  return rows[0]?.cpf ?? null;
+}
+
+export interface LeadLink {
+  readonly leadId: string;
+  /** The lead's own contacts that led to this person. */
+  readonly phone?: string;
+  readonly email?: string;
+}
+
+/**
+ * Stores a person's whitelisted attributes, contacts, addresses and companies, and links the
+ * lead. Re-storing updates in place: contacts, addresses and companies are unique per party.
+ */
+export async function storePerson(db: pg.Pool, dossier: Dossier, link: LeadLink): Promise<void> {
+  await withTransaction(db, async (client) => {
+    const { rows } = await client.query<{ id: string }>({
+      name: 'upsert-party',
+      text: `INSERT INTO people.parties (cpf, name, birth_date, sex, mother_name, marital_status, registration_status,
+               income, purchasing_power, income_band, credit_score, risk_band, profession)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             ON CONFLICT (cpf) DO UPDATE SET
+               name = EXCLUDED.name, birth_date = EXCLUDED.birth_date, sex = EXCLUDED.sex,
+               mother_name = EXCLUDED.mother_name, marital_status = EXCLUDED.marital_status,
+               registration_status = EXCLUDED.registration_status, income = EXCLUDED.income,
+               purchasing_power = EXCLUDED.purchasing_power, income_band = EXCLUDED.income_band,
+               credit_score = EXCLUDED.credit_score, risk_band = EXCLUDED.risk_band,
+               profession = EXCLUDED.profession, updated_at = now()
+             RETURNING id`,
+      values: [
+        dossier.cpf,
+        dossier.name,
+        dossier.birthDate,
+        dossier.sex,
+        dossier.motherName,
+        dossier.maritalStatus,
+        dossier.registrationStatus,
+        dossier.income,
+        dossier.purchasingPower,
+        dossier.incomeBand,
+        dossier.creditScore,
+        dossier.riskBand,
+        dossier.profession,
+      ],
+    });
+    const partyId = rows[0]!.id;
+    const contacts = [
+      ...dossier.phones.map((p) => ({ kind: 'phone', value: p.number, whatsapp: p.whatsapp, label: p.type, source: 'dossier' })),
+      ...dossier.emails.map((e) => ({ kind: 'email', value: e.email, whatsapp: false, label: e.priority, source: 'dossier' })),
+      ...(link.phone ? [{ kind: 'phone', value: link.phone, whatsapp: false, label: null, source: 'lead' }] : []),
+      ...(link.email ? [{ kind: 'email', value: link.email, whatsapp: false, label: null, source: 'lead' }] : []),
+    ];
+    await client.query({
+      name: 'upsert-contacts',
+      text: `INSERT INTO people.contacts (party_id, kind, value, whatsapp, label, source)
+             SELECT $1, x.kind, x.value, x.whatsapp, x.label, x.source
+             FROM json_to_recordset($2::json) AS x(kind text, value text, whatsapp boolean, label text, source text)
+             ON CONFLICT (party_id, kind, value) DO UPDATE SET
+               whatsapp = people.contacts.whatsapp OR EXCLUDED.whatsapp,
+               label = coalesce(EXCLUDED.label, people.contacts.label),
+               -- a contact the lead itself gave stays marked as such
+               source = CASE WHEN people.contacts.source = 'lead' THEN 'lead' ELSE EXCLUDED.source END,
+               updated_at = now()`,
+      values: [partyId, JSON.stringify(contacts)],
+    });
+    await client.query({
+      name: 'upsert-addresses',
+      text: `INSERT INTO people.addresses (party_id, address_key, street, number, complement, district, city, state, zip)
+             SELECT $1, lower(concat_ws('|', x.street, x.number, x.complement, x.zip)), x.street, x.number,
+                    x.complement, x.district, x.city, x.state, x.zip
+             FROM json_to_recordset($2::json)
+               AS x(street text, number text, complement text, district text, city text, state text, zip text)
+             ON CONFLICT (party_id, address_key) DO UPDATE SET
+               district = EXCLUDED.district, city = EXCLUDED.city, state = EXCLUDED.state`,
+      values: [partyId, JSON.stringify(dossier.addresses)],
+    });
+    await client.query({
+      name: 'upsert-companies',
+      text: `INSERT INTO people.companies (party_id, cnpj, relation)
+             SELECT $1, x.cnpj, x.relation FROM json_to_recordset($2::json) AS x(cnpj text, relation text)
+             ON CONFLICT (party_id, cnpj) DO UPDATE SET relation = EXCLUDED.relation`,
+      values: [partyId, JSON.stringify(dossier.companies)],
+    });
+    await client.query({
+      name: 'link-party-lead',
+      text: `INSERT INTO people.party_leads (party_id, lead_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+      values: [partyId, link.leadId],
+    });
+  });
+}
+
+export type ErasureKey = { readonly cpf: string } | { readonly phone: string } | { readonly email: string };
+
+export interface Erasure {
+  readonly parties: number;
+  readonly leads: number;
+  readonly events: number;
+}
+
+/**
+ * Erases a data subject: every party with that CPF, phone or e-mail, with its contacts,
+ * addresses, companies and enrichments; and the raw payloads, step outputs and kept rejects of
+ * the leads they were found for, or whose payload names the phone or e-mail. The event rows
+ * themselves stay (ids, times, statuses), so operators keep their history.
+ */
+export async function erasePerson(db: pg.Pool, key: ErasureKey): Promise<Erasure> {
+  return withTransaction(db, async (client) => {
+    const { rows: parties } = await client.query<{ id: string }>(
+      'cpf' in key
+        ? { text: 'SELECT id FROM people.parties WHERE cpf = $1', values: [key.cpf] }
+        : {
+            text: 'SELECT DISTINCT party_id AS id FROM people.contacts WHERE kind = $1 AND value = $2',
+            values: ['phone' in key ? 'phone' : 'email', 'phone' in key ? key.phone : key.email],
+          },
+    );
+    const partyIds = parties.map((party) => party.id);
+    const { rows: links } = await client.query<{ lead_id: string }>(
+      'SELECT DISTINCT lead_id FROM people.party_leads WHERE party_id = ANY($1::bigint[])',
+      [partyIds],
+    );
+    const leadIds = links.map((link) => link.lead_id);
+    // Payloads that name the contact, even for leads never enriched.
+    const needle = 'cpf' in key ? key.cpf : 'phone' in key ? key.phone : key.email.toLowerCase();
+    const { rows: events } = await client.query<{ id: string; lead_id: string }>(
+      `SELECT id, lead_id FROM webhook_events
+       WHERE lead_id = ANY($1::text[])
+          OR ($3 AND lower(payload_raw::text) LIKE '%' || $2 || '%')
+          OR (NOT $3 AND regexp_replace(payload_raw::text, '\\D', '', 'g') LIKE '%' || $2 || '%')`,
+      [leadIds, needle, 'email' in key],
+    );
+    const allLeads = [...new Set([...leadIds, ...events.map((event) => event.lead_id)])];
+    const eventIds = events.map((event) => event.id);
+    await client.query(`UPDATE webhook_events SET payload_raw = '{"erased": true}' WHERE id = ANY($1::uuid[])`, [eventIds]);
+    await client.query(`UPDATE event_steps SET output = NULL, error_message = NULL WHERE event_id = ANY($1::uuid[])`, [eventIds]);
+    await client.query(`DELETE FROM rejected_webhooks WHERE lead_id = ANY($1::text[])`, [allLeads]);
+    await client.query('DELETE FROM people.parties WHERE id = ANY($1::bigint[])', [partyIds]);
+    return { parties: partyIds.length, leads: allLeads.length, events: eventIds.length };
+  });
+}

@@ -1,0 +1,40 @@
+import type { WorkflowDeps } from '../service.ts';
+import type { Step } from '../workflow/runner.ts';
+import { postNoteStep } from '../workflow/steps/post-note.ts';
+import { composeNoteStep } from './compose-note-step.ts';
+import { normaliseContactsStep } from './contacts-step.ts';
+import { fetchDossierStep } from './fetch-dossier-step.ts';
+import { findCpfStep } from './find-cpf-step.ts';
+import { storePersonStep } from './store-person-step.ts';
+
+/** `on_close_lead` events are stored and completed without enrichment. */
+export const checkActionStep: Step = {
+  name: 'check_action',
+  async run({ event }) {
+    return event.hookAction === 'on_close_lead' ? { outcome: 'closed' } : {};
+  },
+};
+
+/**
+ * The lead enrichment workflow: check action → normalise contacts → find CPF → fetch dossier →
+ * store person → compose note → post note. Each step is checkpointed by the runner.
+ */
+export function enrichmentWorkflow(deps: WorkflowDeps): readonly Step[] {
+  const { db, config } = deps;
+  const { enrichment } = config;
+  return [
+    checkActionStep,
+    normaliseContactsStep({ db, noteOnNoMatch: enrichment.noteOnNoMatch }),
+    findCpfStep({
+      db,
+      diretrix: deps.diretrix,
+      workApi: deps.workApi,
+      contactMatchMs: enrichment.contactMatchMs,
+      noteOnNoMatch: enrichment.noteOnNoMatch,
+    }),
+    fetchDossierStep({ db, workApi: deps.workApi, cacheMs: enrichment.dossierCacheMs, noteOnNoMatch: enrichment.noteOnNoMatch }),
+    storePersonStep({ db }),
+    composeNoteStep({ db, options: enrichment.note }),
+    postNoteStep({ db, c2s: deps.c2s, metrics: deps.metrics, composedBy: 'compose_note' }),
+  ];
+}
