@@ -44,8 +44,16 @@ export interface Config {
     readonly retry: RetryPolicy;
   };
   readonly providers: {
-    readonly c2s: ProviderSettings & { readonly token?: string; readonly baseUrl: string; readonly gatewayUrl?: string };
-    readonly diretrix: ProviderSettings & { readonly baseUrl?: string; readonly user?: string; readonly pass?: string };
+    readonly c2s: ProviderSettings & {
+      readonly token?: string;
+      readonly baseUrl: string;
+      readonly gatewayUrl?: string;
+    };
+    readonly diretrix: ProviderSettings & {
+      readonly baseUrl?: string;
+      readonly user?: string;
+      readonly pass?: string;
+    };
     readonly workApi: ProviderSettings & { readonly token?: string; readonly baseUrl: string };
   };
   readonly enrichment: {

@@ -14,6 +14,7 @@ import { enqueueEvents, startQueue } from './queue/queue.ts';
 import { registerStateGauges } from './workflow/gauges.ts';
 import type { Step } from './workflow/runner.ts';
 import { startWorker } from './workflow/worker.ts';
+import { removeRuntime, writeRuntime } from './runtime.ts';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -88,8 +89,10 @@ export async function startService(
     const schedule = (client: pg.ClientBase, jobs: Parameters<typeof enqueueEvents>[2]) =>
       enqueueEvents(boss, client, jobs);
 
+    let simulators: Readonly<Record<string, string>> = {};
     if (options.role !== 'api') {
       const providers = await createProviders(config, logger, metrics);
+      simulators = providers.simulated;
       stops.unshift({ name: 'providers', stop: () => providers.close() });
       const worker = await startWorker({
         db,
@@ -114,11 +117,21 @@ export async function startService(
     });
     stops.unshift({ name: 'http server', stop: () => app.close() });
     const address = await app.listen({ host: config.http.host, port: config.http.port });
+    if (server.embeddedPort !== null) {
+      writeRuntime(config.dataDir, {
+        pid: process.pid,
+        address,
+        embeddedDatabasePort: server.embeddedPort,
+        simulators,
+      });
+      stops.unshift({ name: 'runtime file', stop: async () => removeRuntime(config.dataDir) });
+    }
+    const embeddedDatabase = server.embeddedPort !== null;
     logger.info(
-      { address, role: options.role, embeddedDatabase: server.embedded, production: config.production },
+      { address, role: options.role, embeddedDatabase, production: config.production },
       'c2s-enricher ready',
     );
-    return { address, embeddedDatabase: server.embedded, stop };
+    return { address, embeddedDatabase, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,7 +1,7 @@
 // `npm run migrate`: applies pending migrations to the configured (or embedded) database and exits.
 import pg from 'pg';
 import { environmentWithDotenv, loadConfig } from '../config.ts';
-import { openDatabaseServer } from '../db/database.ts';
+import { openDatabaseForCommand } from '../db/database.ts';
 import { migrate } from '../db/migrate.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger } from '../log/logger.ts';
@@ -9,7 +9,7 @@ import { createLogger } from '../log/logger.ts';
 try {
   const config = loadConfig(environmentWithDotenv());
   const logger = createLogger(config.log.level);
-  const server = await openDatabaseServer(config, logger);
+  const server = await openDatabaseForCommand(config, logger);
   const client = new pg.Client({ connectionString: server.url });
   try {
     await client.connect();

@@ -23,6 +23,7 @@ export interface EmbeddedDatabase {
   readonly url: string;
   /** URL of the server's maintenance database (`postgres`), for creating more databases. */
   readonly adminUrl: string;
+  readonly port: number;
   stop(): Promise<void>;
 }
 
@@ -76,6 +77,7 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
     return {
       url: `${base}/${database}`,
       adminUrl: `${base}/postgres`,
+      port,
       stop: async () => {
         await stopServer(server);
         releaseLock();
@@ -323,4 +325,10 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
   } finally {
     await client.end();
   }
+}
+
+/** URL of the embedded server another process runs on `dataDir`, given its port. */
+export function runningEmbeddedUrl(dataDir: string, port: number, database = 'c2s'): string {
+  const password = readFileSync(join(dataDir, 'postgres.password'), 'utf8').trim();
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 }

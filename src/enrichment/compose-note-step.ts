@@ -10,7 +10,11 @@ import type { FoundCpfs } from './find-cpf-step.ts';
 import { dossiersByCpf } from './people-repository.ts';
 
 /** Who the note presents, from the CPFs found and the dossiers fetched. */
-export function noteMatch(found: FoundCpfs, dossiers: ReadonlyMap<string, Dossier>, contacts: LeadContacts): NoteMatch | null {
+export function noteMatch(
+  found: FoundCpfs,
+  dossiers: ReadonlyMap<string, Dossier>,
+  contacts: LeadContacts,
+): NoteMatch | null {
   const person = (cpf: string | null) => (cpf ? dossiers.get(cpf) : undefined);
   const own = person(found.leadCpf);
   if (own) return { kind: 'single', person: own };
@@ -34,15 +38,28 @@ export function composeNoteStep(deps: { db: pg.Pool; options: NoteOptions }): St
     name: 'compose_note',
     async run({ outputs }) {
       const contacts = outputs.normalise_contacts as LeadContacts;
-      const found = (outputs.find_cpf ?? { leadCpf: null, byPhone: null, byEmail: null, sources: {} }) as FoundCpfs;
+      const found = (outputs.find_cpf ?? {
+        leadCpf: null,
+        byPhone: null,
+        byEmail: null,
+        sources: {},
+      }) as FoundCpfs;
       const fetched = (outputs.fetch_dossier ?? { found: [], missing: [] }) as FetchedDossiers;
       const match = noteMatch(found, await dossiersByCpf(deps.db, fetched.found), contacts);
       const note: ComposedNote = match
-        ? { ref: contacts.ref, outcome: 'enriched', body: composeNote({ ref: contacts.ref, leadName: contacts.leadName, match }, deps.options) }
+        ? {
+            ref: contacts.ref,
+            outcome: 'enriched',
+            body: composeNote({ ref: contacts.ref, leadName: contacts.leadName, match }, deps.options),
+          }
         : {
             ref: contacts.ref,
             outcome: 'no_match',
-            body: composeNoMatchNote(contacts.ref, { name: contacts.leadName, phone: contacts.phone, email: contacts.email }),
+            body: composeNoMatchNote(contacts.ref, {
+              name: contacts.leadName,
+              phone: contacts.phone,
+              email: contacts.email,
+            }),
           };
       return { output: note };
     },

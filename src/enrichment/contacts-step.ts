@@ -28,12 +28,17 @@ interface LeadCustomer {
 
 /** The lead's attributes, whichever envelope the event came in. */
 export function leadAttributes(payload: unknown): Record<string, unknown> {
-  const event = (payload ?? {}) as { attributes?: unknown; lead?: { attributes?: unknown }; data?: { attributes?: unknown } };
+  const event = (payload ?? {}) as {
+    attributes?: unknown;
+    lead?: { attributes?: unknown };
+    data?: { attributes?: unknown };
+  };
   const attributes = event.lead?.attributes ?? event.data?.attributes ?? event.attributes ?? payload;
   return typeof attributes === 'object' && attributes !== null ? (attributes as Record<string, unknown>) : {};
 }
 
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.trim() !== '' ? value : undefined;
 
 /**
  * Normalises the lead's phone and e-mail and finds any CPF in its own fields. An event whose
@@ -46,7 +51,9 @@ export function normaliseContactsStep(deps: { db: pg.Pool; noteOnNoMatch: boolea
     async run({ event }) {
       const attributes = leadAttributes(event.payload);
       const customer = (attributes.customer ?? {}) as LeadCustomer;
-      const phoneText = [customer.phone, customer.phone_global, customer.phone2].map(text).find((value) => value !== undefined && normalisePhone(value));
+      const phoneText = [customer.phone, customer.phone_global, customer.phone2]
+        .map(text)
+        .find((value) => value !== undefined && normalisePhone(value));
       const phone = phoneText ? (normalisePhone(phoneText)?.national ?? null) : null;
       const emailText = text(customer.email);
       const email = emailText ? (normaliseEmail(emailText) ?? null) : null;
@@ -55,7 +62,8 @@ export function normaliseContactsStep(deps: { db: pg.Pool; noteOnNoMatch: boolea
       const contacts: LeadContacts = { phone, email, leadName: text(customer.name) ?? null, leadCpfs, ref };
 
       if (await noteSent(deps.db, ref)) return { output: contacts, outcome: 'unchanged' };
-      if (!phone && !email && leadCpfs.length === 0 && !deps.noteOnNoMatch) return { output: contacts, outcome: 'no_match' };
+      if (!phone && !email && leadCpfs.length === 0 && !deps.noteOnNoMatch)
+        return { output: contacts, outcome: 'no_match' };
       return { output: contacts };
     },
   };

@@ -18,7 +18,12 @@ export interface FetchedDossiers {
  * slow and metered: a dossier fetched within the cache lifetime is reused, and concurrent runs in
  * this process asking for one CPF share a single call.
  */
-export function fetchDossierStep(deps: { db: pg.Pool; workApi: WorkApiClient; cacheMs: number; noteOnNoMatch: boolean }): Step {
+export function fetchDossierStep(deps: {
+  db: pg.Pool;
+  workApi: WorkApiClient;
+  cacheMs: number;
+  noteOnNoMatch: boolean;
+}): Step {
   const inFlight = new Map<string, Promise<Dossier | null>>();
 
   async function dossierFor(cpf: string, signal: AbortSignal): Promise<Dossier | null> {

@@ -44,8 +44,12 @@ export function findCpfStep(deps: FindCpfDeps): Step {
         return { output: { leadCpf, byPhone: null, byEmail: null, sources } satisfies FoundCpfs };
       }
 
-      let byPhone = contacts.phone ? await cpfByContact(deps.db, 'phone', contacts.phone, deps.contactMatchMs) : null;
-      let byEmail = contacts.email ? await cpfByContact(deps.db, 'email', contacts.email, deps.contactMatchMs) : null;
+      let byPhone = contacts.phone
+        ? await cpfByContact(deps.db, 'phone', contacts.phone, deps.contactMatchMs)
+        : null;
+      let byEmail = contacts.email
+        ? await cpfByContact(deps.db, 'email', contacts.email, deps.contactMatchMs)
+        : null;
       if (byPhone) sources.phone = 'records';
       if (byEmail) sources.email = 'records';
 

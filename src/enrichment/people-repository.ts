@@ -28,7 +28,10 @@ export async function dossiersByCpf(db: pg.Pool, cpfs: readonly string[]): Promi
 
 /** Records a fetched (already whitelisted) dossier as the party's latest enrichment. */
 export async function recordEnrichment(db: pg.Pool, dossier: Dossier): Promise<void> {
-  const quality = dossier.name && dossier.birthDate && (dossier.phones.length > 0 || dossier.emails.length > 0) ? 'full' : 'partial';
+  const quality =
+    dossier.name && dossier.birthDate && (dossier.phones.length > 0 || dossier.emails.length > 0)
+      ? 'full'
+      : 'partial';
   await db.query({
     name: 'record-enrichment',
     text: `WITH party AS (
@@ -107,12 +110,7 @@ export async function storePerson(db: pg.Pool, dossier: Dossier, link: LeadLink)
       ],
     });
     const partyId = rows[0]!.id;
-    const contacts = [
-      ...dossier.phones.map((p) => ({ kind: 'phone', value: p.number, whatsapp: p.whatsapp, label: p.type, source: 'dossier' })),
-      ...dossier.emails.map((e) => ({ kind: 'email', value: e.email, whatsapp: false, label: e.priority, source: 'dossier' })),
-      ...(link.phone ? [{ kind: 'phone', value: link.phone, whatsapp: false, label: null, source: 'lead' }] : []),
-      ...(link.email ? [{ kind: 'email', value: link.email, whatsapp: false, label: null, source: 'lead' }] : []),
-    ];
+    const contacts = partyContacts(dossier, link);
     await client.query({
       name: 'upsert-contacts',
       text: `INSERT INTO people.contacts (party_id, kind, value, whatsapp, label, source)
@@ -129,8 +127,8 @@ export async function storePerson(db: pg.Pool, dossier: Dossier, link: LeadLink)
     await client.query({
       name: 'upsert-addresses',
       text: `INSERT INTO people.addresses (party_id, address_key, street, number, complement, district, city, state, zip)
-             SELECT $1, lower(concat_ws('|', x.street, x.number, x.complement, x.zip)), x.street, x.number,
-                    x.complement, x.district, x.city, x.state, x.zip
+             SELECT DISTINCT ON (1, 2) $1::bigint, lower(concat_ws('|', x.street, x.number, x.complement, x.zip)), x.street,
+                    x.number, x.complement, x.district, x.city, x.state, x.zip
              FROM json_to_recordset($2::json)
                AS x(street text, number text, complement text, district text, city text, state text, zip text)
              ON CONFLICT (party_id, address_key) DO UPDATE SET
@@ -140,7 +138,7 @@ export async function storePerson(db: pg.Pool, dossier: Dossier, link: LeadLink)
     await client.query({
       name: 'upsert-companies',
       text: `INSERT INTO people.companies (party_id, cnpj, relation)
-             SELECT $1, x.cnpj, x.relation FROM json_to_recordset($2::json) AS x(cnpj text, relation text)
+             SELECT DISTINCT ON (x.cnpj) $1::bigint, x.cnpj, x.relation FROM json_to_recordset($2::json) AS x(cnpj text, relation text)
              ON CONFLICT (party_id, cnpj) DO UPDATE SET relation = EXCLUDED.relation`,
       values: [partyId, JSON.stringify(dossier.companies)],
     });
@@ -150,6 +148,46 @@ export async function storePerson(db: pg.Pool, dossier: Dossier, link: LeadLink)
       values: [partyId, link.leadId],
     });
   });
+}
+
+interface ContactRow {
+  readonly kind: 'phone' | 'email';
+  readonly value: string;
+  readonly whatsapp: boolean;
+  readonly label: string | null;
+  readonly source: 'dossier' | 'lead';
+}
+
+/** The dossier's phones and e-mails plus the lead's own, once each (the lead's wins as source). */
+function partyContacts(dossier: Dossier, link: LeadLink): ContactRow[] {
+  const rows = new Map<string, ContactRow>();
+  const add = (row: ContactRow) => {
+    const key = `${row.kind}:${row.value}`;
+    const known = rows.get(key);
+    rows.set(
+      key,
+      known
+        ? {
+            ...known,
+            whatsapp: known.whatsapp || row.whatsapp,
+            source: row.source === 'lead' ? 'lead' : known.source,
+          }
+        : row,
+    );
+  };
+  for (const phone of dossier.phones)
+    add({
+      kind: 'phone',
+      value: phone.number,
+      whatsapp: phone.whatsapp,
+      label: phone.type,
+      source: 'dossier',
+    });
+  for (const email of dossier.emails)
+    add({ kind: 'email', value: email.email, whatsapp: false, label: email.priority, source: 'dossier' });
+  if (link.phone) add({ kind: 'phone', value: link.phone, whatsapp: false, label: null, source: 'lead' });
+  if (link.email) add({ kind: 'email', value: link.email, whatsapp: false, label: null, source: 'lead' });
+  return [...rows.values()];
 }
 
 export type ErasureKey = { readonly cpf: string } | { readonly phone: string } | { readonly email: string };
@@ -193,8 +231,14 @@ export async function erasePerson(db: pg.Pool, key: ErasureKey): Promise<Erasure
     );
     const allLeads = [...new Set([...leadIds, ...events.map((event) => event.lead_id)])];
     const eventIds = events.map((event) => event.id);
-    await client.query(`UPDATE webhook_events SET payload_raw = '{"erased": true}' WHERE id = ANY($1::uuid[])`, [eventIds]);
-    await client.query(`UPDATE event_steps SET output = NULL, error_message = NULL WHERE event_id = ANY($1::uuid[])`, [eventIds]);
+    await client.query(
+      `UPDATE webhook_events SET payload_raw = '{"erased": true}' WHERE id = ANY($1::uuid[])`,
+      [eventIds],
+    );
+    await client.query(
+      `UPDATE event_steps SET output = NULL, error_message = NULL WHERE event_id = ANY($1::uuid[])`,
+      [eventIds],
+    );
     await client.query(`DELETE FROM rejected_webhooks WHERE lead_id = ANY($1::text[])`, [allLeads]);
     await client.query('DELETE FROM people.parties WHERE id = ANY($1::bigint[])', [partyIds]);
     return { parties: partyIds.length, leads: allLeads.length, events: eventIds.length };

@@ -32,7 +32,12 @@ export function enrichmentWorkflow(deps: WorkflowDeps): readonly Step[] {
       contactMatchMs: enrichment.contactMatchMs,
       noteOnNoMatch: enrichment.noteOnNoMatch,
     }),
-    fetchDossierStep({ db, workApi: deps.workApi, cacheMs: enrichment.dossierCacheMs, noteOnNoMatch: enrichment.noteOnNoMatch }),
+    fetchDossierStep({
+      db,
+      workApi: deps.workApi,
+      cacheMs: enrichment.dossierCacheMs,
+      noteOnNoMatch: enrichment.noteOnNoMatch,
+    }),
     storePersonStep({ db }),
     composeNoteStep({ db, options: enrichment.note }),
     postNoteStep({ db, c2s: deps.c2s, metrics: deps.metrics, composedBy: 'compose_note' }),

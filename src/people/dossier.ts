@@ -42,7 +42,10 @@ export function dossierFromWorkApi(raw: unknown): Dossier | undefined {
     phones: uniqueBy(items(raw, 'telefones', phoneOf), (phone) => phone.number).slice(0, MAX_DOSSIER_PHONES),
     emails: uniqueBy(items(raw, 'emails', emailOf), (email) => email.email).slice(0, MAX_DOSSIER_EMAILS),
     addresses: items(raw, 'enderecos', addressOf).slice(0, MAX_DOSSIER_ADDRESSES),
-    companies: uniqueBy(items(raw, 'empresas', companyOf), (company) => `${company.cnpj} ${company.relation}`),
+    companies: uniqueBy(
+      items(raw, 'empresas', companyOf),
+      (company) => `${company.cnpj} ${company.relation}`,
+    ),
   };
 }
 
@@ -84,7 +87,8 @@ function digitsOf(value: unknown): string | undefined {
 function fixedDigits(value: unknown, length: number): string | undefined {
   const digits = digitsOf(value);
   if (digits === undefined || digits === '') return undefined;
-  const trimmed = digits.length > length && /^0+$/.test(digits.slice(0, -length)) ? digits.slice(-length) : digits;
+  const trimmed =
+    digits.length > length && /^0+$/.test(digits.slice(0, -length)) ? digits.slice(-length) : digits;
   const padded = typeof value === 'number' ? trimmed.padStart(length, '0') : trimmed;
   return padded.length === length ? padded : undefined;
 }
@@ -136,7 +140,9 @@ function emailOf(fields: Fields): DossierEmail | undefined {
 }
 
 function addressOf(fields: Fields): DossierAddress | undefined {
-  const street = [text(fields.tipoLogradouro), text(fields.logradouro)].filter((part) => part !== null).join(' ');
+  const street = [text(fields.tipoLogradouro), text(fields.logradouro)]
+    .filter((part) => part !== null)
+    .join(' ');
   const state = text(fields.uf)?.toUpperCase() ?? null;
   const address: DossierAddress = {
     street: street === '' ? null : street,

@@ -53,5 +53,9 @@ function isPlaceholder(local: string, domain: string): boolean {
 
 /** `1234`, `123456789`, `987654`: counting on the keyboard. */
 function isDigitRun(local: string): boolean {
-  return local.length >= 4 && /^\d+$/.test(local) && ('01234567890'.includes(local) || '9876543210'.includes(local));
+  return (
+    local.length >= 4 &&
+    /^\d+$/.test(local) &&
+    ('01234567890'.includes(local) || '9876543210'.includes(local))
+  );
 }

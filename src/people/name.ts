@@ -25,7 +25,10 @@ export function firstName(name: string): string | undefined {
  * True when the first names agree, ignoring case and accents. A missing name on either side
  * (or one without letters, such as a phone number typed as the name) is nothing to warn about.
  */
-export function namesMatch(leadName: string | null | undefined, personName: string | null | undefined): boolean {
+export function namesMatch(
+  leadName: string | null | undefined,
+  personName: string | null | undefined,
+): boolean {
   const lead = firstName(leadName ?? '');
   const person = firstName(personName ?? '');
   return lead === undefined || person === undefined || lead === person;

@@ -30,7 +30,10 @@ export function composeNote(input: NoteInput, options: NoteOptions): string {
       blocks = personBlocks(match.person, leadName, options);
       break;
     case 'same_person':
-      blocks = [banner('📞📧 Telefone e e-mail da mesma pessoa'), ...personBlocks(match.person, leadName, options)];
+      blocks = [
+        banner('📞📧 Telefone e e-mail da mesma pessoa'),
+        ...personBlocks(match.person, leadName, options),
+      ];
       break;
     case 'different_people':
       blocks = [
@@ -52,7 +55,11 @@ export interface NoMatchLead {
 }
 
 /** The short note for a lead whose contacts led to no CPF: what was looked up, and the ref. */
-export function composeNoMatchNote(ref: string, lead: NoMatchLead, maxLength = DEFAULT_NOTE_MAX_LENGTH): string {
+export function composeNoMatchNote(
+  ref: string,
+  lead: NoMatchLead,
+  maxLength = DEFAULT_NOTE_MAX_LENGTH,
+): string {
   const [name, phone, email] = [lead.name, lead.phone, lead.email].map((value) => oneLine(value ?? ''));
   const lines = [
     line('Nenhum CPF foi encontrado para os contatos deste lead.', Rank.Heading),
@@ -99,7 +106,10 @@ function line(text: string, rank: Rank): Line {
 }
 
 function section(header: string, lines: readonly (Line | null | undefined | false | '')[]): Block {
-  return { header, lines: lines.filter((entry): entry is Line => typeof entry === 'object' && entry !== null) };
+  return {
+    header,
+    lines: lines.filter((entry): entry is Line => typeof entry === 'object' && entry !== null),
+  };
 }
 
 function banner(text: string): Block {
@@ -133,14 +143,19 @@ function personBlocks(person: Dossier, leadName: string | null, options: NoteOpt
         line(`Renda: ${formatReais(person.income * options.incomeMultiplier)}`, Rank.Financial),
       person.purchasingPower && line(`Poder Aquisitivo: ${oneLine(person.purchasingPower)}`, Rank.Financial),
       person.incomeBand &&
-        line(`Faixa de Renda: ${multiplyBand(oneLine(person.incomeBand), options.incomeMultiplier)}`, Rank.Financial),
+        line(
+          `Faixa de Renda: ${multiplyBand(oneLine(person.incomeBand), options.incomeMultiplier)}`,
+          Rank.Financial,
+        ),
       person.creditScore !== null && line(`Score de Crédito: ${person.creditScore}`, Rank.Financial),
       person.riskBand && line(`Risco: ${oneLine(person.riskBand)}`, Rank.Financial),
     ]),
     section(
       '📧 EMAILS',
       numbered(
-        person.emails.map(({ email, priority }) => withSuffix(oneLine(email), priority && `(${oneLine(priority)})`, ' ')),
+        person.emails.map(({ email, priority }) =>
+          withSuffix(oneLine(email), priority && `(${oneLine(priority)})`, ' '),
+        ),
         NOTE_LIST_LIMITS.emails,
       ),
     ),
@@ -242,7 +257,8 @@ function fit(blocks: readonly Block[], ref: string, maxLength: number): string {
   while (note.length > maxLength) {
     let victim: Line | undefined;
     for (const candidate of candidates) {
-      if (!dropped.has(candidate) && (victim === undefined || candidate.rank <= victim.rank)) victim = candidate;
+      if (!dropped.has(candidate) && (victim === undefined || candidate.rank <= victim.rank))
+        victim = candidate;
     }
     if (victim === undefined) break;
     dropped.add(victim);

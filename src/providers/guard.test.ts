@@ -24,17 +24,25 @@ test('a paused bucket makes the next call wait at least the pause', () => {
 
 test('transient failures open the circuit, which then refuses calls without calling', async () => {
   const metrics = createMetrics();
-  const guard = createProviderGuard('diretrix', { ratePerMinute: 0, breakerFailures: 3, breakerHalfOpenMs: 60_000 }, metrics);
+  const guard = createProviderGuard(
+    'diretrix',
+    { ratePerMinute: 0, breakerFailures: 3, breakerHalfOpenMs: 60_000 },
+    metrics,
+  );
   let calls = 0;
   const failing = async () => {
     calls++;
     throw new RetryableError('diretrix_server_error', 'diretrix answered 503');
   };
-  for (let i = 0; i < 3; i++) await assert.rejects(guard.run('phone', failing), { code: 'diretrix_server_error' });
+  for (let i = 0; i < 3; i++)
+    await assert.rejects(guard.run('phone', failing), { code: 'diretrix_server_error' });
   await assert.rejects(guard.run('phone', failing), { code: 'diretrix_circuit_open' });
   assert.equal(calls, 3);
   const text = await metrics.registry.metrics();
-  assert.match(text, /provider_calls_total\{provider="diretrix",operation="phone",result="diretrix_server_error"\} 3/);
+  assert.match(
+    text,
+    /provider_calls_total\{provider="diretrix",operation="phone",result="diretrix_server_error"\} 3/,
+  );
   assert.match(text, /provider_calls_total\{provider="diretrix",operation="phone",result="circuit_open"\} 1/);
 });
 
@@ -56,11 +64,14 @@ test('permanent failures do not open the circuit; results are labelled', async (
 test('a call that would wait too long in the limiter is handed back for a durable retry', async () => {
   const guard = createProviderGuard('c2s', { ratePerMinute: 1, maxQueueWaitMs: 1000 }, createMetrics());
   assert.equal(await guard.run('note', async () => ({ value: 'first' })), 'first');
-  await assert.rejects(guard.run('note', async () => ({ value: 'second' })), (error: RetryableError) => {
-    assert.equal(error.code, 'c2s_rate_limited');
-    assert.ok(error.retryAfterMs! > 1000);
-    return true;
-  });
+  await assert.rejects(
+    guard.run('note', async () => ({ value: 'second' })),
+    (error: RetryableError) => {
+      assert.equal(error.code, 'c2s_rate_limited');
+      assert.ok(error.retryAfterMs! > 1000);
+      return true;
+    },
+  );
   // An outcome-unknown error is retryable too, and counted under its code.
   await assert.rejects(
     createProviderGuard('c2s', { ratePerMinute: 0 }, createMetrics()).run('note', async () => {

@@ -52,7 +52,9 @@ export async function callProvider(dispatcher: Dispatcher, call: ProviderCall): 
       headers: call.headers,
       body: call.body,
       signal: call.signal,
-      ...(call.timeoutMs === undefined ? {} : { headersTimeout: call.timeoutMs, bodyTimeout: call.timeoutMs }),
+      ...(call.timeoutMs === undefined
+        ? {}
+        : { headersTimeout: call.timeoutMs, bodyTimeout: call.timeoutMs }),
     });
   } catch (error) {
     throw transportError(call, error);

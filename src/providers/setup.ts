@@ -68,7 +68,10 @@ export async function createProviders(config: Config, logger: Logger, metrics: M
     }
 
     for (const [provider, url] of Object.entries(simulated)) {
-      logger.warn({ provider, simulator: url }, `DEMO MODE: ${provider} has no credentials; calls go to the built-in simulator`);
+      logger.warn(
+        { provider, simulator: url },
+        `DEMO MODE: ${provider} has no credentials; calls go to the built-in simulator`,
+      );
     }
 
     return {

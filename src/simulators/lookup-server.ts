@@ -26,8 +26,7 @@ export interface SimAnswer {
  * credentials: no fault applies), or count it under `route` and answer it unless a fault strikes.
  */
 export type Resolution =
-  | { readonly refuse: SimAnswer }
-  | { readonly route: string; readonly answer: () => SimAnswer };
+  { readonly refuse: SimAnswer } | { readonly route: string; readonly answer: () => SimAnswer };
 
 /** How the provider itself reports the in-band faults. */
 export interface InBandFaults {
@@ -104,7 +103,8 @@ export async function startLookupServer(options: LookupServerOptions): Promise<L
   }
 
   function control(url: URL, method: string, body: string): SimAnswer {
-    if (url.pathname !== '/_sim/faults' || method !== 'POST') return { status: 404, body: { error: 'not_found' } };
+    if (url.pathname !== '/_sim/faults' || method !== 'POST')
+      return { status: 404, body: { error: 'not_found' } };
     let request: FaultRequest<LookupFault>;
     try {
       request = JSON.parse(body || '{}') as FaultRequest<LookupFault>;
@@ -115,7 +115,9 @@ export async function startLookupServer(options: LookupServerOptions): Promise<L
     return { status: 200, body: { ok: true } };
   }
 
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {

@@ -85,12 +85,7 @@ export interface CrossedPair {
 }
 
 export type LeadScenario =
-  | 'cpf_in_description'
-  | 'phone_only'
-  | 'email_only'
-  | 'same_person'
-  | 'different_people'
-  | 'no_match';
+  'cpf_in_description' | 'phone_only' | 'email_only' | 'same_person' | 'different_people' | 'no_match';
 
 export const LEAD_SCENARIOS: readonly LeadScenario[] = [
   'cpf_in_description',
@@ -161,9 +156,18 @@ export const MIN_POPULATION = 12;
 /** The example CPFs of providers.md belong to nobody here, so they always mean "not found". */
 const RESERVED_CPFS = new Set(['52998224725', '11144477735', '12345678909']);
 
-const FEMALE_NAMES = 'ANA MARIA JULIANA FERNANDA PATRICIA ALINE CAMILA BEATRIZ LARISSA MARIANA GABRIELA LUCIANA RENATA CARLA VANESSA TATIANA LETICIA BRUNA CLAUDIA SANDRA'.split(' ');
-const MALE_NAMES = 'JOSE JOAO ANTONIO FRANCISCO CARLOS PAULO PEDRO LUCAS LUIZ MARCOS RAFAEL DANIEL MARCELO BRUNO EDUARDO FELIPE RODRIGO GUSTAVO THIAGO RICARDO'.split(' ');
-const SURNAMES = 'SILVA SANTOS OLIVEIRA SOUZA RODRIGUES FERREIRA ALVES PEREIRA LIMA GOMES COSTA RIBEIRO MARTINS CARVALHO ALMEIDA LOPES SOARES FERNANDES VIEIRA BARBOSA ROCHA DIAS NASCIMENTO ANDRADE MOREIRA NUNES MARQUES MACHADO MENDES FREITAS'.split(' ');
+const FEMALE_NAMES =
+  'ANA MARIA JULIANA FERNANDA PATRICIA ALINE CAMILA BEATRIZ LARISSA MARIANA GABRIELA LUCIANA RENATA CARLA VANESSA TATIANA LETICIA BRUNA CLAUDIA SANDRA'.split(
+    ' ',
+  );
+const MALE_NAMES =
+  'JOSE JOAO ANTONIO FRANCISCO CARLOS PAULO PEDRO LUCAS LUIZ MARCOS RAFAEL DANIEL MARCELO BRUNO EDUARDO FELIPE RODRIGO GUSTAVO THIAGO RICARDO'.split(
+    ' ',
+  );
+const SURNAMES =
+  'SILVA SANTOS OLIVEIRA SOUZA RODRIGUES FERREIRA ALVES PEREIRA LIMA GOMES COSTA RIBEIRO MARTINS CARVALHO ALMEIDA LOPES SOARES FERNANDES VIEIRA BARBOSA ROCHA DIAS NASCIMENTO ANDRADE MOREIRA NUNES MARQUES MACHADO MENDES FREITAS'.split(
+    ' ',
+  );
 
 interface Region {
   readonly ddd: string;
@@ -221,7 +225,11 @@ const MARITAL_STATUSES = ['SOLTEIRO(A)', 'CASADO(A)', 'CASADO(A)', 'DIVORCIADO(A
 const COMPANY_RELATIONS = ['SOCIO', 'SOCIO-ADMINISTRADOR', 'ADMINISTRADOR', 'TITULAR'];
 
 /** Upper bounds (inclusive, in reais) of the purchasing-power bands. */
-const PURCHASING_POWER: ReadonlyArray<{ readonly upTo: number; readonly description: string; readonly band: string }> = [
+const PURCHASING_POWER: ReadonlyArray<{
+  readonly upTo: number;
+  readonly description: string;
+  readonly band: string;
+}> = [
   { upTo: 2500, description: 'BAIXO', band: 'Até R$ 2500' },
   { upTo: 4000, description: 'MEDIO BAIXO', band: 'De R$ 2501 até R$ 4000' },
   { upTo: 7017, description: 'MEDIO', band: 'De R$ 4001 até R$ 7017' },
@@ -307,8 +315,12 @@ export function createPopulation(options: PopulationOptions = {}): Population {
   });
 
   const cpfIndex = new Map(people.map((person) => [person.cpf, person]));
-  const phoneIndex = new Map(people.flatMap((person) => person.phones.map((phone) => [phone.number, person] as const)));
-  const emailIndex = new Map(people.flatMap((person) => person.emails.map((email) => [email, person] as const)));
+  const phoneIndex = new Map(
+    people.flatMap((person) => person.phones.map((phone) => [phone.number, person] as const)),
+  );
+  const emailIndex = new Map(
+    people.flatMap((person) => person.emails.map((email) => [email, person] as const)),
+  );
 
   const population: Population = {
     seed,
@@ -351,7 +363,9 @@ function drawPerson(dice: Dice, taken: Taken, index: number): SyntheticPerson {
     drawEmail(dice, firstName, i === 0 ? fatherSurname : motherSurname, taken.emails),
   );
   const addressCount = dice.int(1, 2);
-  const addresses = Array.from({ length: addressCount }, (_, i) => drawAddress(dice, i === 0 ? home : dice.pick(REGIONS)));
+  const addresses = Array.from({ length: addressCount }, (_, i) =>
+    drawAddress(dice, i === 0 ? home : dice.pick(REGIONS)),
+  );
   const companyCount = dice.pick([0, 0, 0, 1, 1, 2]);
   const companies = Array.from({ length: companyCount }, (): SyntheticCompany => ({
     cnpj: drawCnpj(dice),
@@ -410,7 +424,12 @@ function drawMobile(dice: Dice, region: Region, taken: Set<string>): string {
 function drawEmail(dice: Dice, firstName: string, surname: string, taken: Set<string>): string {
   const first = firstName.toLowerCase();
   const last = surname.toLowerCase();
-  const local = dice.pick([`${first}.${last}`, `${first}${last}`, `${first.charAt(0)}${last}`, `${first}_${last}`]);
+  const local = dice.pick([
+    `${first}.${last}`,
+    `${first}${last}`,
+    `${first.charAt(0)}${last}`,
+    `${first}_${last}`,
+  ]);
   const domain = dice.pick(EMAIL_DOMAINS);
   for (let suffix = ''; ; suffix = String(dice.int(1, 99))) {
     const email = `${local}${suffix}@${domain}`;

@@ -22,7 +22,11 @@ export interface C2sClient {
   /** `GET /integration/leads/{id}`, with the lead's messages. */
   getLead(leadId: string, signal?: AbortSignal): Promise<C2sLead>;
   /** `GET /integration/leads`: one page, newest first; a short page is the last. */
-  listLeads(query: { page: number; perPage: number; updatedSince: Date }): Promise<{ leads: C2sLead[]; total: number | null }>;
+  listLeads(query: {
+    page: number;
+    perPage: number;
+    updatedSince: Date;
+  }): Promise<{ leads: C2sLead[]; total: number | null }>;
   subscribe(hookUrl: string, action: HookAction): Promise<void>;
   unsubscribe(hookUrl: string, action: HookAction): Promise<void>;
 }
@@ -45,7 +49,11 @@ export const MAX_PAGE_SIZE = 50;
 
 /** The C2S integration API (Bearer token). */
 export function createC2sClient(options: C2sClientOptions): C2sClient {
-  const headers = { authorization: `Bearer ${options.token}`, 'content-type': 'application/json', accept: 'application/json' };
+  const headers = {
+    authorization: `Bearer ${options.token}`,
+    'content-type': 'application/json',
+    accept: 'application/json',
+  };
   const leadUrl = (leadId: string) => `${options.baseUrl}/integration/leads/${encodeURIComponent(leadId)}`;
   const call = (method: 'GET' | 'POST', url: string, body?: unknown, signal?: AbortSignal) =>
     callProvider(options.dispatcher, {
@@ -79,13 +87,18 @@ export function createC2sClient(options: C2sClientOptions): C2sClient {
     async postNote(leadId, body, signal) {
       try {
         await options.guard.run('post_note', async () => {
-          expect('POST', await call('POST', `${leadUrl(leadId)}/create_message`, { body }, signal), (s) => s >= 200 && s < 300);
+          expect(
+            'POST',
+            await call('POST', `${leadUrl(leadId)}/create_message`, { body }, signal),
+            (s) => s >= 200 && s < 300,
+          );
           return { value: undefined };
         });
       } catch (error) {
         // Only when the note surely did not reach C2S: never after an unknown outcome.
         const unreachable =
-          error instanceof RetryableError && (error.code === 'c2s_unreachable' || error.code === 'c2s_circuit_open');
+          error instanceof RetryableError &&
+          (error.code === 'c2s_unreachable' || error.code === 'c2s_circuit_open');
         if (!options.gatewayUrl || !unreachable) throw error;
         await options.guard.run('post_note_gateway', async () => {
           await postViaGateway(leadId, body, signal);
@@ -109,9 +122,14 @@ export function createC2sClient(options: C2sClientOptions): C2sClient {
         updated_gte: `${updatedSince.toISOString().slice(0, 19)}Z`, // exactly YYYY-MM-DDTHH:MM:SSZ
       });
       return options.listGuard.run('list_leads', async () => {
-        const answer = expect('GET', await call('GET', `${options.baseUrl}/integration/leads?${query}`), (s) => s === 200);
+        const answer = expect(
+          'GET',
+          await call('GET', `${options.baseUrl}/integration/leads?${query}`),
+          (s) => s === 200,
+        );
         const parsed = parse(answer.text) as { data?: unknown; meta?: { total?: unknown } };
-        if (!Array.isArray(parsed.data)) throw new PermanentError('c2s_malformed_body', 'c2s answered a list without data');
+        if (!Array.isArray(parsed.data))
+          throw new PermanentError('c2s_malformed_body', 'c2s answered a list without data');
         const total = typeof parsed.meta?.total === 'number' ? parsed.meta.total : null;
         return { value: { leads: parsed.data.map((lead: unknown) => leadFrom(lead, '')), total } };
       });
@@ -119,14 +137,28 @@ export function createC2sClient(options: C2sClientOptions): C2sClient {
 
     async subscribe(hookUrl, action) {
       await options.guard.run('subscribe', async () => {
-        expect('POST', await call('POST', `${options.baseUrl}/integration/leads/subscribe`, { hook_url: hookUrl, hook_action: action }), (s) => s >= 200 && s < 300);
+        expect(
+          'POST',
+          await call('POST', `${options.baseUrl}/integration/leads/subscribe`, {
+            hook_url: hookUrl,
+            hook_action: action,
+          }),
+          (s) => s >= 200 && s < 300,
+        );
         return { value: undefined };
       });
     },
 
     async unsubscribe(hookUrl, action) {
       await options.guard.run('unsubscribe', async () => {
-        expect('POST', await call('POST', `${options.baseUrl}/integration/leads/unsubscribe`, { hook_url: hookUrl, hook_action: action }), (s) => s >= 200 && s < 300);
+        expect(
+          'POST',
+          await call('POST', `${options.baseUrl}/integration/leads/unsubscribe`, {
+            hook_url: hookUrl,
+            hook_action: action,
+          }),
+          (s) => s >= 200 && s < 300,
+        );
         return { value: undefined };
       });
     },
@@ -144,14 +176,18 @@ function parse(text: string): { data?: unknown } {
 }
 
 function leadFrom(data: unknown, fallbackId: string): C2sLead {
-  if (typeof data !== 'object' || data === null) throw new PermanentError('c2s_malformed_body', 'c2s answered a lead without data');
+  if (typeof data !== 'object' || data === null)
+    throw new PermanentError('c2s_malformed_body', 'c2s answered a lead without data');
   const lead = data as { id?: unknown; attributes?: unknown; messages?: unknown };
   const messages = Array.isArray(lead.messages)
     ? lead.messages.filter((m): m is C2sMessage => typeof (m as C2sMessage | null)?.body === 'string')
     : [];
   return {
     id: typeof lead.id === 'string' ? lead.id : fallbackId,
-    attributes: typeof lead.attributes === 'object' && lead.attributes !== null ? (lead.attributes as Record<string, unknown>) : {},
+    attributes:
+      typeof lead.attributes === 'object' && lead.attributes !== null
+        ? (lead.attributes as Record<string, unknown>)
+        : {},
     messages,
   };
 }

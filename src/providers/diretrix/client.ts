@@ -47,8 +47,10 @@ export function createDiretrixClient(options: DiretrixClientOptions): DiretrixCl
     });
 
   return {
-    findByPhone: (national, signal) => lookup('phone', `/Consultas/Pessoa/Telefone/${encodeURIComponent(national)}`, signal),
-    findByEmail: (email, signal) => lookup('email', `/Consultas/Pessoa/Email/${encodeURIComponent(email)}`, signal),
+    findByPhone: (national, signal) =>
+      lookup('phone', `/Consultas/Pessoa/Telefone/${encodeURIComponent(national)}`, signal),
+    findByEmail: (email, signal) =>
+      lookup('email', `/Consultas/Pessoa/Email/${encodeURIComponent(email)}`, signal),
   };
 }
 
@@ -59,10 +61,13 @@ function matchesFrom(text: string): DiretrixMatch[] {
   } catch {
     throw new PermanentError('diretrix_malformed_body', 'diretrix answered a body that is not JSON');
   }
-  if (!Array.isArray(body)) throw new PermanentError('diretrix_malformed_body', 'diretrix answered something other than a list');
+  if (!Array.isArray(body))
+    throw new PermanentError('diretrix_malformed_body', 'diretrix answered something other than a list');
   return body.flatMap((entry: unknown) => {
     const { cpf, nome } = (entry ?? {}) as { cpf?: unknown; nome?: unknown };
     if (typeof cpf !== 'string' && typeof cpf !== 'number') return [];
-    return [{ cpf: String(cpf).replace(/\D/g, '').padStart(11, '0'), name: typeof nome === 'string' ? nome : null }];
+    return [
+      { cpf: String(cpf).replace(/\D/g, '').padStart(11, '0'), name: typeof nome === 'string' ? nome : null },
+    ];
   });
 }

@@ -41,7 +41,12 @@ export function createWorkApiClient(options: WorkApiClientOptions): WorkApiClien
       options.guard.run('cpf', async () => {
         const answer = await query('cpf', cpf, signal);
         const body = bodyOf(answer);
-        if (body === null || typeof body.erro === 'string' || typeof body.DadosBasicos !== 'object' || body.DadosBasicos === null) {
+        if (
+          body === null ||
+          typeof body.erro === 'string' ||
+          typeof body.DadosBasicos !== 'object' ||
+          body.DadosBasicos === null
+        ) {
           return { value: null, result: 'not_found' };
         }
         return { value: body };
@@ -53,9 +58,14 @@ export function createWorkApiClient(options: WorkApiClientOptions): WorkApiClien
         const list = Array.isArray(body?.msg) ? (body.msg as unknown[]) : [];
         const cpfs = list.flatMap((entry) => {
           const value = (entry as { cpf_cnpj?: unknown } | null)?.cpf_cnpj;
-          const digits = typeof value === 'string' || typeof value === 'number' ? String(value).replace(/\D/g, '') : '';
+          const digits =
+            typeof value === 'string' || typeof value === 'number' ? String(value).replace(/\D/g, '') : '';
           // cpf_cnpj is zero-padded to 14 digits: a CPF is its last 11.
-          return digits.length === 14 && digits.startsWith('000') ? [digits.slice(3)] : digits.length === 11 ? [digits] : [];
+          return digits.length === 14 && digits.startsWith('000')
+            ? [digits.slice(3)]
+            : digits.length === 11
+              ? [digits]
+              : [];
         });
         return { value: cpfs, result: cpfs.length === 0 ? 'not_found' : 'ok' };
       }),
@@ -73,7 +83,10 @@ function bodyOf(answer: ProviderAnswer): Record<string, unknown> | null {
     throw new PermanentError('workapi_malformed_body', 'the Work API answered a body that is not JSON');
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new PermanentError('workapi_malformed_body', 'the Work API answered something other than an object');
+    throw new PermanentError(
+      'workapi_malformed_body',
+      'the Work API answered something other than an object',
+    );
   }
   const record = body as Record<string, unknown>;
   const status = Number(record.status);
@@ -83,7 +96,9 @@ function bodyOf(answer: ProviderAnswer): Record<string, unknown> | null {
       retryAfterMs: TOKEN_REFUSED_RETRY_MS,
     });
   }
-  if (status === 429) throw new RetryableError('workapi_rate_limited', 'the Work API answered 429 in its body');
-  if (status >= 500) throw new RetryableError('workapi_server_error', `the Work API answered status ${status} in its body`);
+  if (status === 429)
+    throw new RetryableError('workapi_rate_limited', 'the Work API answered 429 in its body');
+  if (status >= 500)
+    throw new RetryableError('workapi_server_error', `the Work API answered status ${status} in its body`);
   return record;
 }

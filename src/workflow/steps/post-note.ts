@@ -38,7 +38,8 @@ export function postNoteStep(deps: {
       if (!note) return { output: { posted: false } };
       const claim = await claimNote(db, { ref: note.ref, leadId: event.leadId, eventId: event.id });
       const outcome = note.outcome ?? 'enriched';
-      if (claim.state === 'sent') return { output: { ref: note.ref, posted: false, reason: 'already_sent' }, outcome };
+      if (claim.state === 'sent')
+        return { output: { ref: note.ref, posted: false, reason: 'already_sent' }, outcome };
       if (claim.claimedNow) metrics.notes.inc({ state: 'pending' });
 
       if (!claim.claimedNow) {

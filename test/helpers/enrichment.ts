@@ -1,0 +1,83 @@
+import type { TestContext } from 'node:test';
+import { enrichmentWorkflow } from '../../src/enrichment/workflow.ts';
+import { startC2sSimulator, type C2sSimulator } from '../../src/simulators/c2s.ts';
+import { startDiretrixSimulator, type DiretrixSimulator } from '../../src/simulators/diretrix.ts';
+import { createPopulation, type Population, type SampleLead } from '../../src/simulators/population.ts';
+import { startWorkApiSimulator, type WorkApiSimulator } from '../../src/simulators/workapi.ts';
+import { defer } from './cleanup.ts';
+import { startService, type TestService } from './service.ts';
+
+export interface EnrichmentRig {
+  readonly service: TestService;
+  readonly population: Population;
+  readonly c2s: C2sSimulator;
+  readonly diretrix: DiretrixSimulator;
+  readonly workApi: WorkApiSimulator;
+  /** The sample lead of a scenario, as a webhook event (envelope A) with its own lead id. */
+  lead(
+    scenario: SampleLead['scenario'],
+    options?: { leadId?: string; updatedAt?: string; action?: string },
+  ): {
+    leadId: string;
+    sample: SampleLead;
+    event: Record<string, unknown>;
+  };
+}
+
+/**
+ * The real service running the real enrichment workflow against the three simulators, with
+ * their credentials given as a deployment would give them (no demo mode).
+ */
+export async function startEnrichment(
+  t: TestContext,
+  env: Record<string, string> = {},
+): Promise<EnrichmentRig> {
+  const population = createPopulation({ seed: 7 });
+  const c2s = await startC2sSimulator({ token: 'c2s-token' });
+  defer(t, () => c2s.close());
+  const diretrix = await startDiretrixSimulator({ user: 'dx-user', pass: 'dx-pass', population });
+  defer(t, () => diretrix.close());
+  const workApi = await startWorkApiSimulator({ token: 'work-token', population });
+  defer(t, () => workApi.close());
+  const service = await startService(t, {
+    role: 'all',
+    workflow: enrichmentWorkflow,
+    env: {
+      C2S_BASE_URL: c2s.url,
+      C2S_TOKEN: 'c2s-token',
+      DIRETRIX_BASE_URL: diretrix.url,
+      DIRETRIX_USER: 'dx-user',
+      DIRETRIX_PASS: 'dx-pass',
+      WORK_API_BASE_URL: workApi.url,
+      WORK_API: 'work-token',
+      C2S_RATE_PER_MINUTE: '0',
+      DIRETRIX_RATE_PER_MINUTE: '0',
+      WORK_API_RATE_PER_MINUTE: '0',
+      RETRY_BASE_DELAY_MS: '50',
+      ...env,
+    },
+  });
+  const samples = population.sampleLeads();
+  let counter = 0;
+  return {
+    service,
+    population,
+    c2s,
+    diretrix,
+    workApi,
+    lead(scenario, options = {}) {
+      const sample = samples.find((s) => s.scenario === scenario)!;
+      const leadId = options.leadId ?? `${scenario}-${++counter}`;
+      const updatedAt = options.updatedAt ?? '2026-11-20T10:15:00.000-03:00';
+      return {
+        leadId,
+        sample,
+        event: {
+          id: leadId,
+          hook_action: options.action ?? 'on_create_lead',
+          attributes: { ...sample.attributes, updated_at: updatedAt },
+        },
+      };
+    },
+  };
+}
