@@ -15,7 +15,7 @@ test('the bucket lets a burst through, then spaces calls at the rate', () => {
 });
 
 test('a paused bucket makes the next call wait at least the pause', () => {
-  let now = 0;
+  const now = 0;
   const bucket = tokenBucket(600, () => now);
   bucket.pause(65_000);
   assert.ok(bucket.reserve() >= 65_000);

@@ -124,7 +124,7 @@ export function createC2sClient(options: C2sClientOptions): C2sClient {
       return options.listGuard.run('list_leads', async () => {
         const answer = expect(
           'GET',
-          await call('GET', `${options.baseUrl}/integration/leads?${query}`),
+          await call('GET', `${options.baseUrl}/integration/leads?${query.toString()}`),
           (s) => s === 200,
         );
         const parsed = parse(answer.text) as { data?: unknown; meta?: { total?: unknown } };
@@ -168,7 +168,7 @@ export function createC2sClient(options: C2sClientOptions): C2sClient {
 function parse(text: string): { data?: unknown } {
   try {
     const value: unknown = JSON.parse(text);
-    if (typeof value === 'object' && value !== null) return value as { data?: unknown };
+    if (typeof value === 'object' && value !== null) return value;
   } catch {
     // handled below
   }

@@ -30,7 +30,7 @@ export function createWorkApiClient(options: WorkApiClientOptions): WorkApiClien
     callProvider(options.dispatcher, {
       provider: 'workapi',
       method: 'GET',
-      url: `${options.baseUrl}/api?${new URLSearchParams({ token: options.token, modulo: operation, consulta })}`,
+      url: `${options.baseUrl}/api?${new URLSearchParams({ token: options.token, modulo: operation, consulta }).toString()}`,
       headers: { accept: 'application/json' },
       signal,
       timeoutMs: options.timeoutMs,
