@@ -18,9 +18,9 @@ test('an expired Work API token makes the event wait with a visible reason, then
     if (waiting?.error_code) break;
     await sleep(50);
   }
-  assert.equal(waiting!.status, 'processing');
-  assert.equal(waiting!.error_code, 'workapi_token_refused');
-  assert.match(waiting!.error_message!, /fetch_dossier: the Work API refused the token/);
+  assert.equal(waiting.status, 'processing');
+  assert.equal(waiting.error_code, 'workapi_token_refused');
+  assert.match(waiting.error_message!, /fetch_dossier: the Work API refused the token/);
   const { rows } = await rig.service.db.pool.query(`SELECT next_attempt_at FROM webhook_events`);
   assert.ok(rows[0].next_attempt_at instanceof Date);
 

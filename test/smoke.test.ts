@@ -30,6 +30,15 @@ test('npm start on an empty data directory serves the webhook on an embedded dat
   assert.equal(cli.code, 0, cli.output);
   assert.equal(cli.output.match(/^PASS /gm)?.length, 8);
 
+  // The demo posts the sample leads and shows the notes the simulated C2S received.
+  const demo = await runNode(['src/cli/demo.ts'], { DATA_DIR: dataDir });
+  assert.equal(demo.code, 0, demo.output);
+  assert.equal(demo.output.match(/^── .* · enriched$/gm)?.length, 5, demo.output);
+  assert.match(demo.output, /^── no_match · .* · no_match$/m);
+  assert.equal(demo.output.match(/^ref: enr-[0-9a-f]{8}$/gm)?.length, 5);
+  assert.match(demo.output, /PESSOAS DIFERENTES/);
+  assert.match(service.output(), /DEMO MODE: workapi has no credentials/);
+
   // A second process on the same data directory is refused, clearly.
   const second = await runNode(['src/main.ts'], { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' });
   assert.notEqual(second.code, 0);
