@@ -18,6 +18,7 @@ test('an expired Work API token makes the event wait with a visible reason, then
     if (waiting?.error_code) break;
     await sleep(50);
   }
+  assert.ok(waiting, 'the event is stored');
   assert.equal(waiting.status, 'processing');
   assert.equal(waiting.error_code, 'workapi_token_refused');
   assert.match(waiting.error_message!, /fetch_dossier: the Work API refused the token/);
