@@ -1,7 +1,7 @@
 // Entry point: `npm start [-- --role=api|worker|all]`. Config → service; signals stop it in order.
 import { environmentWithDotenv, loadConfig, type Config } from './config.ts';
 import { ConfigError } from './errors.ts';
-import { createLogger } from './log/logger.ts';
+import { createLogger, flushLogs } from './log/logger.ts';
 import { startService, type Role, type RunningService } from './service.ts';
 import { generatedSecret } from './webhooks/auth.ts';
 import { WEBHOOK_PATH } from './webhooks/routes.ts';
@@ -72,15 +72,18 @@ function announceHookUrl(address: string, secret: string): void {
 async function shutdown(reason: string): Promise<void> {
   if (stopping) {
     logger.warn({ reason }, 'second signal: exiting now');
+    flushLogs();
     process.exit(130);
   }
   stopping = true;
   logger.info({ reason }, 'shutting down');
   setTimeout(() => {
     logger.error('graceful shutdown took too long: exiting');
+    flushLogs();
     process.exit(1);
   }, SHUTDOWN_TIMEOUT_MS).unref();
   await service?.stop();
   logger.info('stopped');
+  flushLogs();
   process.exit(0);
 }

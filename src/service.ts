@@ -10,7 +10,7 @@ import type { C2sClient } from './providers/c2s/client.ts';
 import type { DiretrixClient } from './providers/diretrix/client.ts';
 import { createProviders } from './providers/setup.ts';
 import type { WorkApiClient } from './providers/workapi/client.ts';
-import { enqueueEvents, startQueue } from './queue/queue.ts';
+import { enqueueEvents, startQueue, wakeWorkers } from './queue/queue.ts';
 import { registerStateGauges } from './workflow/gauges.ts';
 import type { Step } from './workflow/runner.ts';
 import { startWorker } from './workflow/worker.ts';
@@ -113,7 +113,9 @@ export async function startService(
       logger,
       metrics,
       webhook:
-        options.role === 'worker' ? undefined : { ...config.webhook, secrets: options.secrets, schedule },
+        options.role === 'worker'
+          ? undefined
+          : { ...config.webhook, secrets: options.secrets, schedule, wake: () => wakeWorkers(db) },
     });
     stops.unshift({ name: 'http server', stop: () => app.close() });
     const address = await app.listen({ host: config.http.host, port: config.http.port });

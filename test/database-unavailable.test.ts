@@ -37,7 +37,11 @@ test('with the database unreachable the webhook answers 503 with Retry-After and
     db: pool,
     logger,
     metrics: createMetrics(),
-    webhook: { ...webhook, schedule: async (_client, jobs) => void scheduled.push(...jobs) },
+    webhook: {
+      ...webhook,
+      schedule: async (_client, jobs) => void scheduled.push(...jobs),
+      wake: async () => {},
+    },
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   t.after(async () => {

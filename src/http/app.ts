@@ -10,6 +10,13 @@ import { healthRoutes } from './health.ts';
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Fields a handler adds to the request's one log line (never personal data). */
+    logFields: Record<string, unknown> | null;
+  }
+}
+
 export interface AppDeps {
   readonly db: pg.Pool;
   readonly logger: Logger;
@@ -37,6 +44,7 @@ export async function buildApp(deps: AppDeps) {
     return503OnClosing: true,
   });
 
+  app.decorateRequest('logFields', null);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -51,6 +59,7 @@ export async function buildApp(deps: AppDeps) {
       url: redactUrl(request.url),
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
+      ...request.logFields,
     };
     if (QUIET_ROUTES.has(route) && reply.statusCode < 400) request.log.debug(line, 'request');
     else request.log.info(line, 'request');

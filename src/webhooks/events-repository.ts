@@ -16,13 +16,15 @@ export interface StoredEvent {
  * - ON CONFLICT DO NOTHING makes concurrent identical deliveries store one row;
  * - rows go in key order so concurrent batches lock in the same order and cannot deadlock;
  * - an event older than the lead's newest (stored, or in the same batch) is stored as `stale`.
- * Events must be distinct by (leadId, updatedAt); results come back in input order.
+ * Events must be distinct by (leadId, updatedAt); `requestIds[n]` is the request that brought
+ * `events[n]`. Results come back in input order.
  */
 const INSERT_EVENTS = `
 WITH input AS (
-  SELECT x.lead_id, x.updated_at, x.hook_action, x.payload, x.ord
-  FROM ROWS FROM (json_to_recordset($1::json) AS (lead_id text, updated_at timestamptz, hook_action text, payload jsonb))
-    WITH ORDINALITY AS x(lead_id, updated_at, hook_action, payload, ord)
+  SELECT x.lead_id, x.updated_at, x.hook_action, x.payload, x.request_id, x.ord
+  FROM ROWS FROM (json_to_recordset($1::json)
+    AS (lead_id text, updated_at timestamptz, hook_action text, payload jsonb, request_id text))
+    WITH ORDINALITY AS x(lead_id, updated_at, hook_action, payload, request_id, ord)
 ), classified AS (
   SELECT input.*,
          input.updated_at < greatest(
@@ -31,7 +33,7 @@ WITH input AS (
   FROM input
 ), inserted AS (
   INSERT INTO webhook_events (lead_id, updated_at, hook_action, payload_raw, status, request_id)
-  SELECT lead_id, updated_at, hook_action, payload, CASE WHEN stale THEN 'stale' ELSE 'received' END, $2
+  SELECT lead_id, updated_at, hook_action, payload, CASE WHEN stale THEN 'stale' ELSE 'received' END, request_id
   FROM classified
   ORDER BY lead_id, updated_at
   ON CONFLICT (lead_id, updated_at) DO NOTHING
@@ -46,21 +48,22 @@ ORDER BY c.ord`;
 export async function insertEvents(
   db: pg.ClientBase,
   events: readonly LeadEvent[],
-  requestId: string,
+  requestIds: readonly string[],
 ): Promise<StoredEvent[]> {
   const input = JSON.stringify(
-    events.map((event) => ({
+    events.map((event, n) => ({
       lead_id: event.leadId,
       updated_at: event.updatedAt,
       hook_action: event.hookAction,
       payload: event.payload,
+      request_id: requestIds[n],
     })),
   );
   const { rows } = await db.query<{
     inserted_id: string | null;
     status: 'received' | 'stale' | null;
     existing_id: string | null;
-  }>({ name: 'insert-webhook-events', text: INSERT_EVENTS, values: [input, requestId] });
+  }>({ name: 'insert-webhook-events', text: INSERT_EVENTS, values: [input] });
   return rows.map((row) =>
     row.inserted_id !== null && row.status !== null
       ? { status: row.status, eventId: row.inserted_id }

@@ -3,9 +3,9 @@ import { BacklogFullError, DatabaseUnavailableError, isDatabaseUnavailable } fro
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { normaliseEvent, storableText, type LeadEvent, type RejectionReason } from './envelope.ts';
-import { withTransaction } from '../db/transaction.ts';
 import type { Enqueued } from '../queue/queue.ts';
-import { countBacklog, insertEvents, recordRejected, type RejectedRecord } from './events-repository.ts';
+import { countBacklog, recordRejected, type RejectedRecord } from './events-repository.ts';
+import { createGroupCommit } from './group-commit.ts';
 
 export type EventOutcome = 'accepted' | 'duplicate' | 'stale' | 'rejected';
 
@@ -22,6 +22,8 @@ export interface EventResult {
 export interface IngestAnswer {
   readonly statusCode: 200 | 400 | 413;
   readonly body: Record<string, unknown>;
+  /** What the request's log line should say about it: counts only. */
+  readonly summary?: Record<string, number>;
 }
 
 export interface IngestOptions {
@@ -33,6 +35,8 @@ export interface IngestOptions {
   readonly rejectedKeep: number;
   /** Schedules processing of accepted events inside the transaction that stores them. */
   readonly schedule: (client: pg.ClientBase, jobs: readonly Enqueued[]) => Promise<void>;
+  /** Tells the workers that committed jobs wait. */
+  readonly wake: () => Promise<void>;
 }
 
 /** Per request; a hostile batch of thousands of bad events must not flood the table. */
@@ -46,6 +50,7 @@ const BACKLOG_REFRESH_MS = 1000;
 export function createIngest(options: IngestOptions) {
   const { db, logger, metrics } = options;
   const backlog = backlogMonitor(db, metrics, logger);
+  const store = createGroupCommit({ db, schedule: options.schedule, wake: options.wake });
 
   return async function ingest(rawBody: string, requestId: string): Promise<IngestAnswer> {
     let parsed: unknown;
@@ -119,17 +124,8 @@ export function createIngest(options: IngestOptions) {
       }
       let stored;
       try {
-        // The events and their jobs commit together: a 200 means both are there.
-        stored = await withTransaction(db, async (client) => {
-          const inserted = await insertEvents(client, toStore, requestId);
-          const jobs = inserted.flatMap((event, position) =>
-            event.status === 'received' && event.eventId !== undefined
-              ? [{ eventId: event.eventId, leadId: toStore[position]!.leadId }]
-              : [],
-          );
-          await options.schedule(client, jobs);
-          return inserted;
-        });
+        // The events and their jobs commit together (with other requests' events): a 200 means both are there.
+        stored = await store(toStore, requestId);
       } catch (error) {
         if (!isDatabaseUnavailable(error)) throw error;
         metrics.webhookRequestsRefused.inc({ reason: 'database_unavailable' });
@@ -158,10 +154,7 @@ export function createIngest(options: IngestOptions) {
       counts[result.outcome]++;
       metrics.webhookEvents.inc({ outcome: result.outcome, reason: result.reason ?? '' });
     }
-    logger.info(
-      { requestId, received: items.length, ...counts },
-      counts.rejected === items.length ? 'webhook rejected' : 'webhook stored',
-    );
+    logger.debug({ requestId, received: items.length, ...counts }, 'webhook ingested');
     const summary = {
       received: items.length,
       processed: counts.accepted,
@@ -170,13 +163,15 @@ export function createIngest(options: IngestOptions) {
       rejected: counts.rejected,
       results,
     };
+    const logSummary = { events: items.length, ...counts };
     if (counts.rejected === items.length) {
       return {
         statusCode: 400,
         body: { error: 'invalid_events', message: 'no event in the request is valid', ...summary },
+        summary: logSummary,
       };
     }
-    return { statusCode: 200, body: { status: 'received', ...summary } };
+    return { statusCode: 200, body: { status: 'received', ...summary }, summary: logSummary };
   };
 
   /** Best effort: failing to keep a copy of bad input must not change the answer about it. */

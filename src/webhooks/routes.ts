@@ -15,6 +15,7 @@ export interface WebhookOptions {
   readonly maxBacklog: number;
   readonly rejectedKeep: number;
   readonly schedule: IngestOptions['schedule'];
+  readonly wake: IngestOptions['wake'];
 }
 
 export const WEBHOOK_PATH = '/api/v1/webhooks/c2s';
@@ -43,6 +44,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookOption
     },
     handler: async (request, reply) => {
       const answer = await ingest(typeof request.body === 'string' ? request.body : '', request.id);
+      if (answer.summary) request.logFields = answer.summary;
       return reply.status(answer.statusCode).send(answer.body);
     },
   });

@@ -7,6 +7,9 @@ import type { RetryPolicy } from './retry.ts';
 import { createRunner, type Step } from './runner.ts';
 import { sweepOrphanedEvents } from './sweep.ts';
 
+/** Jobs per fetch: enough to keep fetches few under load, small enough that a slow event holds little back. */
+const BATCH_SIZE = 4;
+
 export interface WorkerOptions {
   readonly db: pg.Pool;
   readonly boss: PgBoss;
@@ -38,19 +41,38 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     schedule,
   });
 
+  // Each fetch loop takes a batch and runs its events concurrently (one per lead: the queue's
+  // singleton policy). A full batch is fetched again at once; a short one waits for a NOTIFY or
+  // the backstop poll. (With single-job fetches, pg-boss waits a poll interval between jobs.)
+  const batchSize = Math.min(BATCH_SIZE, options.concurrency);
   await boss.work<LeadEventJob>(
     LEAD_EVENTS_QUEUE,
     {
-      batchSize: 1,
-      localConcurrency: options.concurrency,
+      batchSize,
+      localConcurrency: Math.ceil(options.concurrency / batchSize),
+      burstWhenBatchFull: true,
+      perJobResults: true,
       pollingIntervalSeconds: 1,
       // NOTIFY wakes workers for jobs due now; a delayed retry is only seen by polling, so the
       // backstop poll bounds how late a retry can start.
       notifyPollingIntervalSeconds: 1,
     },
-    async ([job]) => {
-      if (job) await runEvent(job.data.eventId, job.signal);
-    },
+    async (jobs) =>
+      Promise.all(
+        jobs.map(async (job) => {
+          try {
+            await runEvent(job.data.eventId, job.signal);
+            return { id: job.id, status: 'completed' as const };
+          } catch (error) {
+            // The run's own bookkeeping failed (database away): pg-boss retries the job.
+            logger.warn(
+              { eventId: job.data.eventId, err: { message: (error as Error).message } },
+              'event run failed',
+            );
+            return { id: job.id, status: 'failed' as const, output: { message: (error as Error).message } };
+          }
+        }),
+      ),
   );
 
   const sweep = async () => {

@@ -1,0 +1,442 @@
+// `npm run bench`: ingest and whole-pipeline benchmarks, each figure a median over alternating
+// rounds against baselines measured in the same run. Everything runs on 127.0.0.1.
+import autocannon from 'autocannon';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { startEmbeddedDatabase } from '../src/db/embedded.ts';
+import { createLogger } from '../src/log/logger.ts';
+import { startC2sSimulator, type C2sSimulator } from '../src/simulators/c2s.ts';
+import { startDiretrixSimulator } from '../src/simulators/diretrix.ts';
+import { createPopulation, type Population } from '../src/simulators/population.ts';
+import { startWorkApiSimulator } from '../src/simulators/workapi.ts';
+import { ROOT, startChild, type Child } from './processes.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const PIPELINE_LEADS = Number(process.env.BENCH_PIPELINE_LEADS ?? 5000);
+const SCALING_LEADS = Number(process.env.BENCH_SCALING_LEADS ?? 2000);
+const WORKER_CONCURRENCY = process.env.BENCH_WORKER_CONCURRENCY ?? '16';
+const SECRET = 'bench-secret-0123456789abcdef';
+const PATH = '/api/v1/webhooks/c2s';
+const started = Date.now();
+const log = (line: string) =>
+  process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+
+// ---- database server -------------------------------------------------------------------------
+const dataDir = mkdtempSync(join(tmpdir(), 'c2s-bench-'));
+chmodSync(dataDir, 0o711); // run as root, the embedded server's own user must reach its cluster inside
+const embedded = process.env.BENCH_DATABASE_URL
+  ? undefined
+  : await startEmbeddedDatabase({ dataDir: join(dataDir, 'pg'), logger: createLogger('warn') });
+const serverUrl = process.env.BENCH_DATABASE_URL ?? embedded!.adminUrl;
+let databaseCounter = 0;
+async function freshDatabase(label: string): Promise<string> {
+  const name = `bench_${label}_${process.pid}_${++databaseCounter}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+// ---- payloads --------------------------------------------------------------------------------
+const population: Population = createPopulation({ seed: 11, size: Math.max(PIPELINE_LEADS, 400) });
+let sequence = 0;
+const runTag = Date.now().toString(36);
+
+/** A realistic C2S webhook event (~1.3 KB), unique (lead_id, updated_at) each call. */
+function leadEvent(personIndex = sequence): Record<string, unknown> {
+  const n = ++sequence;
+  const person = population.people[personIndex % population.people.length]!;
+  const at = new Date(Date.UTC(2026, 10, 20, 10, 15) + n).toISOString().replace('Z', '-00:00');
+  return {
+    id: `${runTag}${n.toString(16).padStart(12, '0')}`,
+    hook_action: 'on_create_lead',
+    attributes: {
+      description: 'Apartamento 3 quartos - Vila Mariana, 2 vagas, varanda gourmet, proximo ao metro',
+      customer: {
+        id: `c-${n}`,
+        name: person.name,
+        email: person.emails[0],
+        phone: `55${person.phones[0]!.number}`,
+        phone_global: `+55${person.phones[0]!.number}`,
+      },
+      product: {
+        id: 'p-5',
+        description: '[101] Apartamento 3 quartos',
+        prop_ref: '101',
+        price_float: 850000,
+      },
+      seller: { id: 's-3', name: 'Carlos Vendedor', email: 'carlos@example.com' },
+      lead_source: { id: 542, name: 'Site' },
+      lead_status: { id: 1, alias: 'new', name: 'Novo' },
+      channel: {
+        id: 7,
+        name: 'Portal imobiliario',
+        campaign: 'black-friday-2026',
+        medium: 'cpc',
+        term: 'apartamento vila mariana',
+      },
+      messages_count: 1,
+      first_message:
+        'Ola, gostaria de agendar uma visita ao apartamento neste fim de semana, se possivel no sabado pela manha.',
+      created_at: at,
+      updated_at: at,
+    },
+  };
+}
+
+// ---- load helpers ----------------------------------------------------------------------------
+interface LoadResult {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+}
+
+async function hammer(
+  url: string,
+  body: () => string,
+  connections: number,
+  seconds: number,
+): Promise<LoadResult> {
+  const result = await autocannon({
+    url: `${url}${PATH}`,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-webhook-token': SECRET },
+        setupRequest: (request) => ({ ...request, body: body() }),
+      },
+    ],
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+const median = (values: number[]) => {
+  const sorted = values.toSorted((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+const percentile = (values: number[], p: number) => {
+  const sorted = values.toSorted((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+};
+const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** Alternates the targets round by round and keeps the median of each. */
+async function compare(
+  targets: Record<string, () => Promise<LoadResult>>,
+): Promise<Record<string, LoadResult>> {
+  const runs: Record<string, LoadResult[]> = Object.fromEntries(
+    Object.keys(targets).map((name) => [name, []]),
+  );
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [name, run] of Object.entries(targets)) {
+      const result = await run();
+      runs[name]!.push(result);
+      log(
+        `  ${name.padEnd(14)} round ${r + 1}: ${round(result.rps, 0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, errors ${result.errors}`,
+      );
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(runs).map(([name, results]) => [
+      name,
+      {
+        rps: median(results.map((r) => r.rps)),
+        p50: median(results.map((r) => r.p50)),
+        p99: median(results.map((r) => r.p99)),
+        errors: results.reduce((sum, r) => sum + r.errors, 0),
+      },
+    ]),
+  );
+}
+
+const serviceEnv = (dbUrl: string, extra: Record<string, string> = {}) => ({
+  DB_URL: dbUrl,
+  DATA_DIR: join(dataDir, 'service'),
+  WEBHOOK_SECRET: SECRET,
+  INGEST_MAX_BACKLOG: '100000000',
+  ...extra,
+});
+
+const children: Child[] = [];
+async function child(args: string[], env: Record<string, string>, readyPath?: string): Promise<Child> {
+  const started = await startChild(args, env, readyPath);
+  children.push(started);
+  return started;
+}
+async function stopAll(): Promise<void> {
+  await Promise.all(children.splice(0).map((c) => c.stop()));
+}
+
+const results: Record<string, unknown> = {};
+try {
+  // ---- 1 and 2: ingest -----------------------------------------------------------------------
+  log(
+    `ingest: ${ROUNDS} rounds of ${SECONDS} s per target, 32 connections, ~${JSON.stringify(leadEvent()).length} B events`,
+  );
+  const service = await child(['src/main.ts', '--role=api'], serviceEnv(await freshDatabase('ingest')));
+  const naive = await child(
+    ['bench/baseline-server.ts', 'naive'],
+    { DB_URL: await freshDatabase('naive') },
+    '/health',
+  );
+  const bare = await child(['bench/baseline-server.ts', 'bare'], {}, '/health');
+  const single = () => JSON.stringify(leadEvent());
+  const ingest = await compare({
+    service: () => hammer(service.url, single, 32, SECONDS),
+    naive: () => hammer(naive.url, single, 32, SECONDS),
+    bare: () => hammer(bare.url, single, 32, SECONDS),
+  });
+  Object.assign(results, {
+    ingest_rps: round(ingest.service!.rps),
+    ingest_naive_rps: round(ingest.naive!.rps),
+    ingest_bare_rps: round(ingest.bare!.rps),
+    ingest_ratio: round(ingest.service!.rps / ingest.naive!.rps, 3),
+    ingest_p50_ms: ingest.service!.p50,
+    ingest_p99_ms: ingest.service!.p99,
+    ingest_naive_p99_ms: ingest.naive!.p99,
+    ingest_errors: ingest.service!.errors,
+  });
+
+  log('batch ingest: 100 events per request, 8 connections');
+  const batch = () => JSON.stringify(Array.from({ length: 100 }, () => leadEvent()));
+  const batches = await compare({
+    service: () => hammer(service.url, batch, 8, SECONDS),
+    naive: () => hammer(naive.url, batch, 8, SECONDS),
+  });
+  Object.assign(results, {
+    batch_events_per_s: round(batches.service!.rps * 100),
+    batch_naive_events_per_s: round(batches.naive!.rps * 100),
+    batch_ratio: round(batches.service!.rps / batches.naive!.rps, 3),
+    batch_p99_ms: batches.service!.p99,
+  });
+  await stopAll();
+
+  // ---- 3, 4 and 5: the whole pipeline ---------------------------------------------------------
+  const simulators = await startSimulators();
+  const pipelineEnv = (dbUrl: string) =>
+    serviceEnv(dbUrl, {
+      ...simulators.env,
+      WORKER_CONCURRENCY,
+      // Every lead takes the whole path: no dossier cache, no answers from our own records.
+      DOSSIER_CACHE_HOURS: '0',
+      CONTACT_MATCH_DAYS: '0',
+      LOG_LEVEL: 'info',
+    });
+  const pipelineService = await child(
+    ['src/main.ts', '--role=all'],
+    pipelineEnv(await freshDatabase('pipeline')),
+  );
+  log(
+    `pipeline: ${PIPELINE_LEADS} leads posted as fast as accepted (32 concurrent), worker concurrency ${WORKER_CONCURRENCY}`,
+  );
+  const pipeline = await runPipeline(pipelineService.url, simulators.c2s, PIPELINE_LEADS, 0);
+  Object.assign(results, {
+    pipeline_leads_per_s: round(pipeline.leadsPerSecond),
+    e2e_p50_ms: pipeline.p50,
+    e2e_p99_ms: pipeline.p99,
+    pipeline_accept_s: round(pipeline.acceptSeconds, 2),
+  });
+  log(
+    `  ${round(pipeline.leadsPerSecond)} leads/s; webhook-to-note p50 ${pipeline.p50} ms, p99 ${pipeline.p99} ms`,
+  );
+
+  log('light load: 20 leads/s for 20 s');
+  const light = await runPipeline(pipelineService.url, simulators.c2s, 400, 20);
+  Object.assign(results, { light_e2e_p50_ms: light.p50, light_e2e_p99_ms: light.p99 });
+  log(`  webhook-to-note p50 ${light.p50} ms, p99 ${light.p99} ms`);
+  results.rss_mb = pipelineService.peakRssMb();
+  await stopAll();
+
+  log('start-up: embedded database, fresh and existing data directory');
+  const startDir = join(dataDir, 'start');
+  for (const key of ['cold_start_s', 'warm_start_s']) {
+    const t0 = performance.now();
+    const started = await child(['src/main.ts'], { DATA_DIR: startDir, WEBHOOK_SECRET: SECRET });
+    results[key] = round((performance.now() - t0) / 1000, 2);
+    await stopAll();
+    void started;
+  }
+  log(`  cold ${String(results.cold_start_s)} s, warm ${String(results.warm_start_s)} s`);
+
+  // ---- 6: scaling curve -------------------------------------------------------------------------
+  const scaling: Record<string, number> = {};
+  for (const workers of [1, 2, 4]) {
+    const dbUrl = await freshDatabase(`scale${workers}`);
+    const api = await child(['src/main.ts', '--role=api'], pipelineEnv(dbUrl));
+    for (let w = 0; w < workers; w++) await child(['src/main.ts', '--role=worker'], pipelineEnv(dbUrl));
+    const run = await runPipeline(api.url, simulators.c2s, SCALING_LEADS, 0);
+    scaling[`workers_${workers}`] = round(run.leadsPerSecond);
+    log(`scaling: ${workers} worker process(es): ${round(run.leadsPerSecond)} leads/s`);
+    await stopAll();
+  }
+  results.scaling_leads_per_s = scaling;
+  await simulators.close();
+
+  const pgVersion = await (async () => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
+    await client.end();
+    return rows[0]!.server_version;
+  })();
+  results.machine = {
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    postgres: pgVersion,
+    database: embedded ? 'embedded' : 'external',
+  };
+  results.settings = {
+    seconds: SECONDS,
+    rounds: ROUNDS,
+    pipeline_leads: PIPELINE_LEADS,
+    worker_concurrency: Number(WORKER_CONCURRENCY),
+  };
+  results.finished_at = new Date().toISOString();
+  results.duration_s = round((Date.now() - started) / 1000, 0);
+
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  writeFileSync(join(dir, 'latest.json'), json);
+  writeFileSync(join(dir, `${new Date().toISOString().slice(0, 19).replaceAll(':', '-')}.json`), json);
+  printTable(results);
+} finally {
+  await stopAll();
+  await embedded?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+// ---- pipeline driver -------------------------------------------------------------------------
+interface PipelineResult {
+  readonly leadsPerSecond: number;
+  readonly acceptSeconds: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/**
+ * Posts `count` leads (as fast as accepted with 32 in flight, or at `perSecond`), then waits for
+ * their notes at the C2S simulator. Throughput runs from the first accept to the last note;
+ * latency from each lead's send to its note's receipt.
+ */
+async function runPipeline(
+  url: string,
+  c2s: C2sSimulator,
+  count: number,
+  perSecond: number,
+): Promise<PipelineResult> {
+  const leads = Array.from({ length: count }, (_, n) => leadEvent(n));
+  const sentAt = new Map<string, number>();
+  let firstAccept = 0;
+  let next = 0;
+  const send = async (lead: Record<string, unknown>) => {
+    const id = lead.id as string;
+    sentAt.set(id, Date.now());
+    for (;;) {
+      const response = await fetch(`${url}${PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-webhook-token': SECRET },
+        body: JSON.stringify(lead),
+      });
+      await response.arrayBuffer();
+      if (response.status === 200) break;
+      await sleep(50);
+    }
+    firstAccept ||= Date.now();
+  };
+  const postStart = Date.now();
+  if (perSecond > 0) {
+    const pending: Promise<void>[] = [];
+    for (const [n, lead] of leads.entries()) {
+      const due = postStart + (n * 1000) / perSecond;
+      if (due > Date.now()) await sleep(due - Date.now());
+      pending.push(send(lead));
+    }
+    await Promise.all(pending);
+  } else {
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < leads.length) await send(leads[next++]!);
+      }),
+    );
+  }
+  const acceptSeconds = (Date.now() - postStart) / 1000;
+  const ids = new Set(sentAt.keys());
+  const deadline = Date.now() + 300_000;
+  let notes = c2s.notes().filter((note) => ids.has(note.leadId));
+  while (notes.length < count && Date.now() < deadline) {
+    await sleep(100);
+    notes = c2s.notes().filter((note) => ids.has(note.leadId));
+  }
+  if (notes.length < count) throw new Error(`only ${notes.length} of ${count} notes arrived`);
+  const latencies = notes.map((note) => note.receivedAt - sentAt.get(note.leadId)!);
+  const lastNote = Math.max(...notes.map((note) => note.receivedAt));
+  return {
+    leadsPerSecond: count / ((lastNote - firstAccept) / 1000),
+    acceptSeconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+async function startSimulators() {
+  const c2s = await startC2sSimulator({ token: 'bench-c2s' });
+  const diretrix = await startDiretrixSimulator({ user: 'bench', pass: 'bench', population });
+  const workApi = await startWorkApiSimulator({ token: 'bench-work', population });
+  return {
+    c2s,
+    env: {
+      C2S_BASE_URL: c2s.url,
+      C2S_TOKEN: 'bench-c2s',
+      DIRETRIX_BASE_URL: diretrix.url,
+      DIRETRIX_USER: 'bench',
+      DIRETRIX_PASS: 'bench',
+      WORK_API_BASE_URL: workApi.url,
+      WORK_API: 'bench-work',
+      C2S_RATE_PER_MINUTE: '0',
+      DIRETRIX_RATE_PER_MINUTE: '0',
+      WORK_API_RATE_PER_MINUTE: '0',
+    },
+    close: async () => {
+      await Promise.all([c2s.close(), diretrix.close(), workApi.close()]);
+    },
+  };
+}
+
+function printTable(figures: Record<string, unknown>): void {
+  const goals: Record<string, string> = {
+    ingest_ratio: '>= 0.8',
+    ingest_p99_ms: '<= 25',
+    batch_ratio: '>= 0.8',
+    pipeline_leads_per_s: '>= 250',
+    light_e2e_p50_ms: '<= 50',
+    light_e2e_p99_ms: '<= 250',
+    rss_mb: '<= 200',
+    cold_start_s: '<= 5',
+  };
+  process.stdout.write('\n| figure | value | goal |\n| --- | --- | --- |\n');
+  for (const [key, value] of Object.entries(figures)) {
+    if (typeof value !== 'number' && typeof value !== 'string') continue;
+    process.stdout.write(`| ${key} | ${value} | ${goals[key] ?? ''} |\n`);
+  }
+  const scaling = figures.scaling_leads_per_s as Record<string, number> | undefined;
+  if (scaling) process.stdout.write(`\nscaling (leads/s): ${JSON.stringify(scaling)}\n`);
+  process.stdout.write(`machine: ${JSON.stringify(figures.machine)}\nwritten to bench/results/latest.json\n`);
+}

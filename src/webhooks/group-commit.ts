@@ -1,0 +1,108 @@
+import type pg from 'pg';
+import { withTransaction } from '../db/transaction.ts';
+import type { Enqueued } from '../queue/queue.ts';
+import type { LeadEvent } from './envelope.ts';
+import { insertEvents, type StoredEvent } from './events-repository.ts';
+
+interface Waiting {
+  readonly events: readonly LeadEvent[];
+  readonly requestId: string;
+  resolve(stored: StoredEvent[]): void;
+  reject(error: unknown): void;
+}
+
+export interface GroupCommitOptions {
+  readonly db: pg.Pool;
+  /** Enqueues the jobs of the accepted events inside the storing transaction. */
+  readonly schedule: (client: pg.ClientBase, jobs: readonly Enqueued[]) => Promise<void>;
+  /** Tells workers, once committed, that jobs are waiting. */
+  readonly wake: () => Promise<void>;
+  /** Transactions in flight at once; requests arriving meanwhile join the next one. */
+  readonly concurrency?: number;
+  /** Largest number of events one transaction takes. */
+  readonly maxEvents?: number;
+}
+
+/**
+ * Stores events and their jobs for many concurrent requests in one transaction (group commit).
+ * Each commit costs a WAL flush and, for the queue's NOTIFY, a turn on a server-wide lock:
+ * sharing them between the requests that arrive while a commit is under way multiplies what
+ * the database accepts, and adds no delay when there is no queue (a lone request commits alone,
+ * at once). Every request still learns exactly what happened to each of its events.
+ */
+export function createGroupCommit(options: GroupCommitOptions) {
+  const concurrency = options.concurrency ?? Number(process.env.GC_TMP ?? 1);
+  const maxEvents = options.maxEvents ?? 2000;
+  const waiting: Waiting[] = [];
+  let running = 0;
+
+  function pump(): void {
+    while (running < concurrency && waiting.length > 0) {
+      const group: Waiting[] = [];
+      let size = 0;
+      while (waiting.length > 0 && (group.length === 0 || size + waiting[0]!.events.length <= maxEvents)) {
+        const next = waiting.shift()!;
+        group.push(next);
+        size += next.events.length;
+      }
+      running++;
+      void commit(group).finally(() => {
+        running--;
+        pump();
+      });
+    }
+  }
+
+  async function commit(group: Waiting[]): Promise<void> {
+    // The same event may come in two requests of the group: it is stored once, for the first.
+    const unique: LeadEvent[] = [];
+    const requestIds: string[] = [];
+    const positionOfKey = new Map<string, number>();
+    const positions = group.map((request) =>
+      request.events.map((event) => {
+        const key = `${event.leadId}\u0000${event.updatedAt}`;
+        let position = positionOfKey.get(key);
+        if (position === undefined) {
+          position = unique.push(event) - 1;
+          requestIds.push(request.requestId);
+          positionOfKey.set(key, position);
+          return { position, first: true };
+        }
+        return { position, first: false };
+      }),
+    );
+    try {
+      const stored = await withTransaction(options.db, async (client) => {
+        const inserted = await insertEvents(client, unique, requestIds);
+        const jobs = inserted.flatMap((event, position) =>
+          event.status === 'received' && event.eventId !== undefined
+            ? [{ eventId: event.eventId, leadId: unique[position]!.leadId }]
+            : [],
+        );
+        await options.schedule(client, jobs);
+        return inserted;
+      });
+      if (stored.some((event) => event.status === 'received')) {
+        // Best effort: a missed wake-up only delays pickup until the workers' next poll.
+        options.wake().catch(() => {});
+      }
+      group.forEach((request, r) =>
+        request.resolve(
+          positions[r]!.map(({ position, first }) =>
+            first ? stored[position]! : { status: 'duplicate', eventId: stored[position]!.eventId },
+          ),
+        ),
+      );
+    } catch (error) {
+      for (const request of group) request.reject(error);
+    }
+  }
+
+  /** Stores `events` (distinct by lead and instant) with the next group; resolves once committed. */
+  return function store(events: readonly LeadEvent[], requestId: string): Promise<StoredEvent[]> {
+    return new Promise((resolve, reject) => {
+      waiting.push({ events, requestId, resolve, reject });
+      pump();
+    });
+  };
+}
