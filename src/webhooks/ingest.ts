@@ -2,22 +2,11 @@ import type pg from 'pg';
 import { BacklogFullError, DatabaseUnavailableError, isDatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics.ts';
-import { normaliseEvent, storableText, type LeadEvent, type RejectionReason } from './envelope.ts';
+import { normaliseEvent, storableText, type LeadEvent } from './envelope.ts';
 import type { Enqueued } from '../queue/queue.ts';
 import { countBacklog, recordRejected, type RejectedRecord } from './events-repository.ts';
 import { createGroupCommit } from './group-commit.ts';
-
-export type EventOutcome = 'accepted' | 'duplicate' | 'stale' | 'rejected';
-
-export interface EventResult {
-  index: number;
-  lead_id: string | null;
-  updated_at: string | null;
-  outcome: EventOutcome;
-  event_id?: string;
-  reason?: RejectionReason;
-  message?: string;
-}
+import type { EventResult } from './schemas.ts';
 
 export interface IngestAnswer {
   readonly statusCode: 200 | 400 | 413;

@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { createTokenVerifier, presentedToken } from './auth.ts';
 import { createIngest, type IngestOptions } from './ingest.ts';
+import { webhookResponses } from './schemas.ts';
 
 export interface WebhookOptions {
   readonly db: pg.Pool;
@@ -36,6 +37,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookOption
 
   app.post(WEBHOOK_PATH, {
     bodyLimit: options.bodyLimitBytes,
+    schema: { response: webhookResponses },
     // Before the body is read: a caller without the secret costs us no parsing.
     onRequest: async (request, reply) => {
       if (verify(presentedToken(request.headers, request.query))) return;

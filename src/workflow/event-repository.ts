@@ -13,7 +13,7 @@ export interface EventRecord {
 }
 
 export interface Checkpoint {
-  readonly status: 'running' | 'succeeded' | 'failed';
+  readonly status: 'succeeded' | 'failed';
   readonly attempts: number;
   /** For a succeeded step: what it returned (`output`, and `outcome` when it ended the run). */
   readonly result: { output?: unknown; outcome?: Outcome } | null;
@@ -21,36 +21,36 @@ export interface Checkpoint {
 
 type Db = pg.Pool | pg.ClientBase;
 
-const EVENT_COLUMNS = `id, lead_id AS "leadId", updated_at AS "updatedAt", hook_action AS "hookAction",
-  payload_raw AS payload, attempts, started_at AS "startedAt"`;
-
 /**
- * Latest wins: an unfinished event is superseded when its lead has a newer event. Returns
- * whether it was (and so must not run).
+ * Starts an attempt on an unfinished event, in one statement: `superseded` when its lead has a
+ * newer event (latest wins; it must not run), `finished` when there is nothing left to do.
  */
-export async function supersedeIfOvertaken(db: Db, eventId: string): Promise<boolean> {
-  const { rowCount } = await db.query({
-    name: 'supersede-if-overtaken',
-    text: `UPDATE webhook_events e SET status = 'superseded', processed_at = now(), next_attempt_at = NULL
-           WHERE e.id = $1 AND e.status IN ('received', 'processing')
-             AND EXISTS (SELECT 1 FROM webhook_events n WHERE n.lead_id = e.lead_id AND n.updated_at > e.updated_at)`,
-    values: [eventId],
-  });
-  return rowCount === 1;
-}
-
-/** Starts an attempt on an unfinished event; null when it is already finished (nothing to do). */
-export async function beginAttempt(db: Db, eventId: string): Promise<EventRecord | null> {
-  const { rows } = await db.query<EventRecord>({
+export async function beginAttempt(
+  db: Db,
+  eventId: string,
+): Promise<{ kind: 'run'; event: EventRecord } | { kind: 'superseded' | 'finished' }> {
+  const { rows } = await db.query<EventRecord & { status: string }>({
     name: 'begin-attempt',
-    text: `UPDATE webhook_events
-           SET status = 'processing', attempts = attempts + 1, started_at = coalesce(started_at, now()),
+    text: `UPDATE webhook_events e
+           SET status = CASE WHEN o.overtaken THEN 'superseded' ELSE 'processing' END,
+               processed_at = CASE WHEN o.overtaken THEN now() ELSE e.processed_at END,
+               attempts = e.attempts + CASE WHEN o.overtaken THEN 0 ELSE 1 END,
+               started_at = coalesce(e.started_at, now()),
                next_attempt_at = NULL
-           WHERE id = $1 AND status IN ('received', 'processing')
-           RETURNING ${EVENT_COLUMNS}`,
+           FROM (SELECT EXISTS (
+                   SELECT 1 FROM webhook_events n, webhook_events me
+                   WHERE me.id = $1 AND n.lead_id = me.lead_id AND n.updated_at > me.updated_at
+                 ) AS overtaken) o
+           WHERE e.id = $1 AND e.status IN ('received', 'processing')
+           RETURNING e.status, e.id, e.lead_id AS "leadId", e.updated_at AS "updatedAt", e.hook_action AS "hookAction",
+                     e.payload_raw AS payload, e.attempts, e.started_at AS "startedAt"`,
     values: [eventId],
   });
-  return rows[0] ?? null;
+  const row = rows[0];
+  if (!row) return { kind: 'finished' };
+  if (row.status === 'superseded') return { kind: 'superseded' };
+  const { status: _status, ...event } = row;
+  return { kind: 'run', event };
 }
 
 export async function loadCheckpoints(db: Db, eventId: string): Promise<Map<string, Checkpoint>> {
@@ -62,17 +62,17 @@ export async function loadCheckpoints(db: Db, eventId: string): Promise<Map<stri
   return new Map(rows.map((row) => [row.step, row]));
 }
 
-export async function stepStarted(db: Db, eventId: string, step: string): Promise<void> {
-  await db.query({
-    name: 'step-started',
-    text: `INSERT INTO event_steps (event_id, step, status, attempts, started_at)
-           VALUES ($1, $2, 'running', 1, now())
-           ON CONFLICT (event_id, step) DO UPDATE
-           SET status = 'running', attempts = event_steps.attempts + 1, started_at = now(),
-               finished_at = NULL, duration_ms = NULL, error_code = NULL, error_message = NULL`,
-    values: [eventId, step],
-  });
-}
+/**
+ * Records how one attempt at a step ended, in one write when it ends (a step killed mid-way
+ * leaves no row and simply runs again).
+ */
+const RECORD_STEP = `
+  INSERT INTO event_steps (event_id, step, status, attempts, started_at, finished_at, duration_ms, error_code, error_message, output)
+  VALUES ($1, $2, $3, 1, now() - $4 * interval '1 millisecond', now(), $4, $5, $6, $7)
+  ON CONFLICT (event_id, step) DO UPDATE SET
+    status = EXCLUDED.status, attempts = event_steps.attempts + 1, started_at = EXCLUDED.started_at,
+    finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms, error_code = EXCLUDED.error_code,
+    error_message = EXCLUDED.error_message, output = EXCLUDED.output`;
 
 export async function stepSucceeded(
   db: Db,
@@ -82,10 +82,9 @@ export async function stepSucceeded(
   durationMs: number,
 ): Promise<void> {
   await db.query({
-    name: 'step-succeeded',
-    text: `UPDATE event_steps SET status = 'succeeded', finished_at = now(), duration_ms = $3, output = $4
-           WHERE event_id = $1 AND step = $2`,
-    values: [eventId, step, Math.round(durationMs), JSON.stringify(result)],
+    name: 'record-step',
+    text: RECORD_STEP,
+    values: [eventId, step, 'succeeded', Math.round(durationMs), null, null, JSON.stringify(result)],
   });
 }
 
@@ -97,11 +96,9 @@ export async function stepFailed(
   durationMs: number,
 ): Promise<void> {
   await db.query({
-    name: 'step-failed',
-    text: `UPDATE event_steps SET status = 'failed', finished_at = now(), duration_ms = $3,
-             error_code = $4, error_message = $5
-           WHERE event_id = $1 AND step = $2`,
-    values: [eventId, step, Math.round(durationMs), error.code, error.message],
+    name: 'record-step',
+    text: RECORD_STEP,
+    values: [eventId, step, 'failed', Math.round(durationMs), error.code, error.message, null],
   });
 }
 

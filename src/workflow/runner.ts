@@ -12,9 +12,8 @@ import {
   loadCheckpoints,
   recordRetry,
   stepFailed,
-  stepStarted,
   stepSucceeded,
-  supersedeIfOvertaken,
+  type Checkpoint,
   type EventRecord,
   type Outcome,
 } from './event-repository.ts';
@@ -65,15 +64,18 @@ export function createRunner(options: RunnerOptions) {
   const { db, steps, metrics } = options;
 
   return async function runEvent(eventId: string, signal: AbortSignal): Promise<RunResult> {
-    if (await supersedeIfOvertaken(db, eventId)) {
+    const attempt = await beginAttempt(db, eventId);
+    if (attempt.kind !== 'run') {
+      if (attempt.kind === 'finished') return { kind: 'already_finished' };
       metrics.workflowEvents.inc({ result: 'superseded' });
       return { kind: 'superseded' };
     }
-    const event = await beginAttempt(db, eventId);
-    if (event === null) return { kind: 'already_finished' };
+    const { event } = attempt;
     const logger = options.logger.child({ eventId, leadId: event.leadId, attempt: event.attempts });
 
-    const checkpoints = await loadCheckpoints(db, eventId);
+    // A first attempt has nothing to resume from.
+    const checkpoints =
+      event.attempts > 1 ? await loadCheckpoints(db, eventId) : new Map<string, Checkpoint>();
     const outputs: Record<string, unknown> = {};
     let outcome: Outcome = 'enriched';
     for (const step of steps) {
@@ -83,7 +85,6 @@ export function createRunner(options: RunnerOptions) {
         result = done.result;
       } else {
         const started = performance.now();
-        await stepStarted(db, eventId, step.name);
         try {
           result = (await step.run({ event, outputs, signal, logger })) ?? {};
         } catch (error) {
