@@ -19,6 +19,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PIPELINE_LEADS = Number(process.env.BENCH_PIPELINE_LEADS ?? 5000);
 const SCALING_LEADS = Number(process.env.BENCH_SCALING_LEADS ?? 2000);
 const WORKER_CONCURRENCY = process.env.BENCH_WORKER_CONCURRENCY ?? '16';
+/** Which parts to run (all by default): ingest, pipeline, start, scaling. */
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'ingest,pipeline,start,scaling').split(','));
 const SECRET = 'bench-secret-0123456789abcdef';
 const PATH = '/api/v1/webhooks/c2s';
 const started = Date.now();
@@ -186,6 +188,18 @@ async function stopAll(): Promise<void> {
 const results: Record<string, unknown> = {};
 try {
   // ---- 1 and 2: ingest -----------------------------------------------------------------------
+  if (SCENARIOS.has('ingest')) await ingestScenarios();
+  if (SCENARIOS.has('pipeline')) await pipelineScenarios();
+  if (SCENARIOS.has('start')) await startScenarios();
+  if (SCENARIOS.has('scaling')) await scalingScenario();
+  await writeResults();
+} finally {
+  await stopAll();
+  await embedded?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+async function ingestScenarios(): Promise<void> {
   log(
     `ingest: ${ROUNDS} rounds of ${SECONDS} s per target, 32 connections, ~${JSON.stringify(leadEvent()).length} B events`,
   );
@@ -226,8 +240,20 @@ try {
     batch_p99_ms: batches.service!.p99,
   });
   await stopAll();
+}
 
-  // ---- 3, 4 and 5: the whole pipeline ---------------------------------------------------------
+// ---- 3, 4 and 5: the whole pipeline ---------------------------------------------------------
+const pipelineEnv = (dbUrl: string, simulatorEnv: Record<string, string>) =>
+  serviceEnv(dbUrl, {
+    ...simulatorEnv,
+    WORKER_CONCURRENCY,
+    // Every lead takes the whole path: no dossier cache, no answers from our own records.
+    DOSSIER_CACHE_HOURS: '0',
+    CONTACT_MATCH_DAYS: '0',
+    LOG_LEVEL: 'info',
+  });
+
+async function pipelineScenarios(): Promise<void> {
   const simulators = await startSimulators();
   const pipelineEnv = (dbUrl: string) =>
     serviceEnv(dbUrl, {
@@ -262,7 +288,10 @@ try {
   log(`  webhook-to-note p50 ${light.p50} ms, p99 ${light.p99} ms`);
   results.rss_mb = pipelineService.peakRssMb();
   await stopAll();
+  await simulators.close();
+}
 
+async function startScenarios(): Promise<void> {
   log('start-up: embedded database, fresh and existing data directory');
   const startDir = join(dataDir, 'start');
   for (const key of ['cold_start_s', 'warm_start_s']) {
@@ -273,13 +302,17 @@ try {
     void started;
   }
   log(`  cold ${String(results.cold_start_s)} s, warm ${String(results.warm_start_s)} s`);
+}
 
-  // ---- 6: scaling curve -------------------------------------------------------------------------
+// ---- 6: scaling curve -------------------------------------------------------------------------
+async function scalingScenario(): Promise<void> {
+  const simulators = await startSimulators();
   const scaling: Record<string, number> = {};
   for (const workers of [1, 2, 4]) {
     const dbUrl = await freshDatabase(`scale${workers}`);
-    const api = await child(['src/main.ts', '--role=api'], pipelineEnv(dbUrl));
-    for (let w = 0; w < workers; w++) await child(['src/main.ts', '--role=worker'], pipelineEnv(dbUrl));
+    const api = await child(['src/main.ts', '--role=api'], pipelineEnv(dbUrl, simulators.env));
+    for (let w = 0; w < workers; w++)
+      await child(['src/main.ts', '--role=worker'], pipelineEnv(dbUrl, simulators.env));
     const run = await runPipeline(api.url, simulators.c2s, SCALING_LEADS, 0);
     scaling[`workers_${workers}`] = round(run.leadsPerSecond);
     log(`scaling: ${workers} worker process(es): ${round(run.leadsPerSecond)} leads/s`);
@@ -287,7 +320,9 @@ try {
   }
   results.scaling_leads_per_s = scaling;
   await simulators.close();
+}
 
+async function writeResults(): Promise<void> {
   const pgVersion = await (async () => {
     const client = new pg.Client({ connectionString: serverUrl });
     await client.connect();
@@ -314,13 +349,11 @@ try {
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const json = `${JSON.stringify(results, null, 2)}\n`;
-  writeFileSync(join(dir, 'latest.json'), json);
+  // A partial run (BENCH_SCENARIOS) never replaces the published figures.
+  const complete = ['ingest', 'pipeline', 'start', 'scaling'].every((name) => SCENARIOS.has(name));
+  writeFileSync(join(dir, complete ? 'latest.json' : 'partial.json'), json);
   writeFileSync(join(dir, `${new Date().toISOString().slice(0, 19).replaceAll(':', '-')}.json`), json);
   printTable(results);
-} finally {
-  await stopAll();
-  await embedded?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 }
 
 // ---- pipeline driver -------------------------------------------------------------------------

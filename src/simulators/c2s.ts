@@ -14,8 +14,10 @@ export interface C2sSimulator {
   readonly faults: FaultPlan;
   /** Notes received, optionally for one lead, in arrival order. */
   notes(leadId?: string): ReceivedNote[];
-  /** Calls received per route (`create_message`, `get_lead`). */
+  /** Calls received per route (`create_message`, `get_lead`, `list_leads`). */
   calls(route: string): number;
+  /** Hook URL subscribed per action. */
+  subscriptions(): Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export async function startC2sSimulator(options: C2sSimulatorOptions): Promise<C
   const faults = new FaultPlan();
   const received: ReceivedNote[] = [];
   const callCounts = new Map<string, number>();
+  const subscriptions = new Map<string, string>();
 
   const server: Server = createServer((req, res) => {
     void handle(req, res).catch(() => {
@@ -48,6 +51,17 @@ export async function startC2sSimulator(options: C2sSimulatorOptions): Promise<C
     const body = await readBody(req);
     if (url.pathname.startsWith('/_sim/')) return control(url, req.method ?? 'GET', body, res);
 
+    if (
+      url.pathname === '/integration/leads' ||
+      url.pathname.startsWith('/integration/leads/subscribe') ||
+      url.pathname.startsWith('/integration/leads/unsubscribe')
+    ) {
+      if (req.headers.authorization !== `Bearer ${options.token}`)
+        return send(res, 403, { error: 'not_authorized' });
+      return url.pathname === '/integration/leads'
+        ? listLeads(url, res)
+        : subscription(url.pathname.endsWith('/unsubscribe'), body, res);
+    }
     const match = LEAD_ROUTE.exec(url.pathname);
     if (!match) return send(res, 404, { error: 'not_found' });
     if (req.headers.authorization !== `Bearer ${options.token}`)
@@ -85,6 +99,49 @@ export async function startC2sSimulator(options: C2sSimulatorOptions): Promise<C
           .filter((note) => note.leadId === leadId)
           .map((note) => ({ sender_type: 'Integration', recipient_type: 'Seller', body: note.body })),
       },
+    });
+  }
+
+  /**
+   * `GET /integration/leads`: the leads that received notes, as the real API pages them: `perpage`
+   * above 50 and a malformed `updated_gte` answer 403, as documented.
+   */
+  function listLeads(url: URL, res: ServerResponse): void {
+    callCounts.set('list_leads', (callCounts.get('list_leads') ?? 0) + 1);
+    const page = Number(url.searchParams.get('page') ?? 1);
+    const perPage = Number(url.searchParams.get('perpage') ?? 50);
+    const since = url.searchParams.get('updated_gte');
+    if (perPage > 50 || (since !== null && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(since))) {
+      return send(res, 403, { error: 'not_authorized' });
+    }
+    const leads = [...new Set(received.map((note) => note.leadId))];
+    const slice = leads.slice((page - 1) * perPage, page * perPage);
+    send(res, 200, {
+      data: slice.map((id) => ({ type: 'lead', id, attributes: {} })),
+      meta: { total: leads.length, page, perpage: perPage },
+    });
+  }
+
+  function subscription(remove: boolean, body: string, res: ServerResponse): void {
+    let request: { hook_url?: unknown; hook_action?: unknown };
+    try {
+      request = JSON.parse(body) as typeof request;
+    } catch {
+      return send(res, 400, { error: 'invalid_json' });
+    }
+    const actions = ['on_create_lead', 'on_update_lead', 'on_close_lead'];
+    if (
+      typeof request.hook_url !== 'string' ||
+      typeof request.hook_action !== 'string' ||
+      !actions.includes(request.hook_action)
+    ) {
+      return send(res, 422, { error: 'invalid hook_action' });
+    }
+    if (remove) subscriptions.delete(request.hook_action);
+    else subscriptions.set(request.hook_action, request.hook_url); // one URL per token: a new one replaces the old
+    send(res, 200, {
+      success: true,
+      message: remove ? 'Unsubscribed successfully' : 'Subscribed successfully',
     });
   }
 
@@ -154,6 +211,7 @@ export async function startC2sSimulator(options: C2sSimulatorOptions): Promise<C
     faults,
     notes: (leadId) => received.filter((note) => leadId === undefined || note.leadId === leadId),
     calls: (route) => callCounts.get(route) ?? 0,
+    subscriptions: () => Object.fromEntries(subscriptions),
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -17,7 +17,10 @@ export interface GroupCommitOptions {
   readonly schedule: (client: pg.ClientBase, jobs: readonly Enqueued[]) => Promise<void>;
   /** Tells workers, once committed, that jobs are waiting. */
   readonly wake: () => Promise<void>;
-  /** Transactions in flight at once; requests arriving meanwhile join the next one. */
+  /**
+   * Transactions in flight at once; requests arriving meanwhile join the next one. Two keep both
+   * of a small machine's cores busy with large batches without making small ones wait.
+   */
   readonly concurrency?: number;
   /** Largest number of events one transaction takes. */
   readonly maxEvents?: number;
@@ -31,8 +34,8 @@ export interface GroupCommitOptions {
  * at once). Every request still learns exactly what happened to each of its events.
  */
 export function createGroupCommit(options: GroupCommitOptions) {
-  const concurrency = options.concurrency ?? Number(process.env.GC_TMP ?? 1);
-  const maxEvents = options.maxEvents ?? 2000;
+  const concurrency = options.concurrency ?? 2;
+  const maxEvents = options.maxEvents ?? 500;
   const waiting: Waiting[] = [];
   let running = 0;
 
