@@ -175,6 +175,17 @@ const serviceEnv = (dbUrl: string, extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
+/** The pipeline's service: simulators with limits off, and every lead taking the whole path. */
+const pipelineEnv = (dbUrl: string, simulatorEnv: Record<string, string>) =>
+  serviceEnv(dbUrl, {
+    ...simulatorEnv,
+    WORKER_CONCURRENCY,
+    // Every lead takes the whole path: no dossier cache, no answers from our own records.
+    DOSSIER_CACHE_HOURS: '0',
+    CONTACT_MATCH_DAYS: '0',
+    LOG_LEVEL: 'info',
+  });
+
 const children: Child[] = [];
 async function child(args: string[], env: Record<string, string>, readyPath?: string): Promise<Child> {
   const started = await startChild(args, env, readyPath);
@@ -243,16 +254,6 @@ async function ingestScenarios(): Promise<void> {
 }
 
 // ---- 3, 4 and 5: the whole pipeline ---------------------------------------------------------
-const pipelineEnv = (dbUrl: string, simulatorEnv: Record<string, string>) =>
-  serviceEnv(dbUrl, {
-    ...simulatorEnv,
-    WORKER_CONCURRENCY,
-    // Every lead takes the whole path: no dossier cache, no answers from our own records.
-    DOSSIER_CACHE_HOURS: '0',
-    CONTACT_MATCH_DAYS: '0',
-    LOG_LEVEL: 'info',
-  });
-
 async function pipelineScenarios(): Promise<void> {
   const simulators = await startSimulators();
   const pipelineEnv = (dbUrl: string) =>

@@ -15,6 +15,7 @@ import { registerStateGauges } from './workflow/gauges.ts';
 import type { Step } from './workflow/runner.ts';
 import { startWorker } from './workflow/worker.ts';
 import { removeRuntime, writeRuntime } from './runtime.ts';
+import { scrubText } from './log/mask.ts';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -58,7 +59,10 @@ export async function startService(
       try {
         await stopOne();
       } catch (error) {
-        logger.warn({ component: name, err: { message: (error as Error).message } }, 'error while stopping');
+        logger.warn(
+          { component: name, err: { message: scrubText((error as Error).message) } },
+          'error while stopping',
+        );
       }
     }
   };

@@ -1,6 +1,7 @@
 import { PgBoss } from 'pg-boss';
 import type pg from 'pg';
 import type { Logger } from '../log/logger.ts';
+import { scrubText } from '../log/mask.ts';
 
 /** One job per event to process; the lead id is the singleton key, so a lead runs one event at a time. */
 export const LEAD_EVENTS_QUEUE = 'lead-events';
@@ -30,7 +31,9 @@ export async function startQueue(url: string, settings: QueueSettings, logger: L
     superviseIntervalSeconds: settings.superviseIntervalSeconds,
     schedule: false,
   });
-  boss.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'queue error'));
+  boss.on('error', (error: Error) =>
+    logger.warn({ err: { message: scrubText(error.message) } }, 'queue error'),
+  );
   await boss.start();
   if ((await boss.getQueue(LEAD_EVENTS_QUEUE)) === null) {
     await boss

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FaultPlan, type Fault } from './faults.ts';
+import { readBody } from './lookup-server.ts';
 
 /** A note the simulated C2S received, with when (for latency measurements). */
 export interface ReceivedNote {
@@ -218,16 +219,6 @@ export async function startC2sSimulator(options: C2sSimulatorOptions): Promise<C
         server.close(() => resolve());
       }),
   };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (text += chunk));
-    req.on('end', () => resolve(text));
-    req.on('error', reject);
-  });
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

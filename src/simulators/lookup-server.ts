@@ -138,7 +138,8 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** A request's body as text (shared by the simulators). */
+export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
     req.setEncoding('utf8');

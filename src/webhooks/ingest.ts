@@ -7,6 +7,7 @@ import type { Enqueued } from '../queue/queue.ts';
 import { countBacklog, recordRejected, type RejectedRecord } from './events-repository.ts';
 import { createGroupCommit } from './group-commit.ts';
 import type { EventResult } from './schemas.ts';
+import { scrubText } from '../log/mask.ts';
 
 export interface IngestAnswer {
   readonly statusCode: 200 | 400 | 413;
@@ -208,7 +209,7 @@ function backlogMonitor(db: pg.Pool, metrics: Metrics, logger: Logger) {
       count = await countBacklog(db);
       metrics.backlog.set(count);
     } catch (error) {
-      logger.debug({ err: { message: (error as Error).message } }, 'backlog count failed');
+      logger.debug({ err: { message: scrubText((error as Error).message) } }, 'backlog count failed');
     } finally {
       refreshedAt = Date.now();
       refreshing = false;

@@ -6,6 +6,7 @@ import { enqueueEvents, LEAD_EVENTS_QUEUE, type LeadEventJob } from '../queue/qu
 import type { RetryPolicy } from './retry.ts';
 import { createRunner, type Step } from './runner.ts';
 import { sweepOrphanedEvents } from './sweep.ts';
+import { scrubText } from '../log/mask.ts';
 
 /** Jobs per fetch: enough to keep fetches few under load, small enough that a slow event holds little back. */
 const BATCH_SIZE = 4;
@@ -83,7 +84,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         logger.warn({ swept }, 'scheduled events that had no job');
       }
     } catch (error) {
-      logger.warn({ err: { message: (error as Error).message } }, 'sweep failed');
+      logger.warn({ err: { message: scrubText((error as Error).message) } }, 'sweep failed');
     }
   };
   const sweeper = setInterval(() => void sweep(), options.sweepIntervalMs);

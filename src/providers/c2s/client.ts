@@ -83,6 +83,22 @@ export function createC2sClient(options: C2sClientOptions): C2sClient {
     if (answer.status < 200 || answer.status >= 300) throw statusError('c2s_gateway', 'POST', answer);
   }
 
+  /** One call per action; C2S keeps one hook URL per token, so a new one replaces the old. */
+  async function subscription(
+    verb: 'subscribe' | 'unsubscribe',
+    hookUrl: string,
+    action: HookAction,
+  ): Promise<void> {
+    await options.guard.run(verb, async () => {
+      const answer = await call('POST', `${options.baseUrl}/integration/leads/${verb}`, {
+        hook_url: hookUrl,
+        hook_action: action,
+      });
+      expect('POST', answer, (s) => s >= 200 && s < 300);
+      return { value: undefined };
+    });
+  }
+
   return {
     async postNote(leadId, body, signal) {
       try {
@@ -135,33 +151,8 @@ export function createC2sClient(options: C2sClientOptions): C2sClient {
       });
     },
 
-    async subscribe(hookUrl, action) {
-      await options.guard.run('subscribe', async () => {
-        expect(
-          'POST',
-          await call('POST', `${options.baseUrl}/integration/leads/subscribe`, {
-            hook_url: hookUrl,
-            hook_action: action,
-          }),
-          (s) => s >= 200 && s < 300,
-        );
-        return { value: undefined };
-      });
-    },
-
-    async unsubscribe(hookUrl, action) {
-      await options.guard.run('unsubscribe', async () => {
-        expect(
-          'POST',
-          await call('POST', `${options.baseUrl}/integration/leads/unsubscribe`, {
-            hook_url: hookUrl,
-            hook_action: action,
-          }),
-          (s) => s >= 200 && s < 300,
-        );
-        return { value: undefined };
-      });
-    },
+    subscribe: (hookUrl, action) => subscription('subscribe', hookUrl, action),
+    unsubscribe: (hookUrl, action) => subscription('unsubscribe', hookUrl, action),
   };
 }
 
