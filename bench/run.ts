@@ -256,18 +256,9 @@ async function ingestScenarios(): Promise<void> {
 // ---- 3, 4 and 5: the whole pipeline ---------------------------------------------------------
 async function pipelineScenarios(): Promise<void> {
   const simulators = await startSimulators();
-  const pipelineEnv = (dbUrl: string) =>
-    serviceEnv(dbUrl, {
-      ...simulators.env,
-      WORKER_CONCURRENCY,
-      // Every lead takes the whole path: no dossier cache, no answers from our own records.
-      DOSSIER_CACHE_HOURS: '0',
-      CONTACT_MATCH_DAYS: '0',
-      LOG_LEVEL: 'info',
-    });
   const pipelineService = await child(
     ['src/main.ts', '--role=all'],
-    pipelineEnv(await freshDatabase('pipeline')),
+    pipelineEnv(await freshDatabase('pipeline'), simulators.env),
   );
   log(
     `pipeline: ${PIPELINE_LEADS} leads posted as fast as accepted (32 concurrent), worker concurrency ${WORKER_CONCURRENCY}`,
