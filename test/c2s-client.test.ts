@@ -99,3 +99,31 @@ test('notes go through the gateway only when C2S cannot be reached', async (t) =
   await assert.rejects(up.c2s.postNote('lead-u', 'nota'), { code: 'c2s_outcome_unknown' });
   assert.equal(received.length, 1);
 });
+
+test('the simulator is steered and inspected over HTTP, as demos and operators do', async (t) => {
+  const sim = await startC2sSimulator({ token: 'c2s-token' });
+  defer(t, () => sim.close());
+  const { c2s, agent } = client(sim.url);
+  defer(t, () => agent.close());
+  const control = await fetch(`${sim.url}/_sim/faults`, {
+    method: 'POST',
+    body: JSON.stringify({
+      route: 'create_message',
+      fault: { kind: 'status', status: 429, retryAfterSeconds: 7 },
+    }),
+  });
+  assert.equal(control.status, 200);
+  await assert.rejects(c2s.postNote('lead-s', 'first'), (error: { code: string; retryAfterMs: number }) => {
+    assert.equal(error.code, 'c2s_rate_limited');
+    assert.equal(error.retryAfterMs, 7000);
+    return true;
+  });
+  await c2s.postNote('lead-s', 'second');
+  const listed = (await (await fetch(`${sim.url}/_sim/notes?lead_id=lead-s`)).json()) as {
+    notes: Array<{ body: string }>;
+  };
+  assert.deepEqual(
+    listed.notes.map((note) => note.body),
+    ['second'],
+  );
+});

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FaultPlan, type Fault } from './faults.ts';
+import { FaultPlan, type Fault, type FaultRequest } from './faults.ts';
 import { readBody } from './lookup-server.ts';
 
 /** A note the simulated C2S received, with when (for latency measurements). */
@@ -180,23 +180,7 @@ export async function startC2sSimulator(options: C2sSimulatorOptions): Promise<C
       });
     }
     if (url.pathname === '/_sim/faults' && method === 'POST') {
-      const request = JSON.parse(body || '{}') as {
-        route?: string;
-        fault?: Fault;
-        times?: number;
-        latencyMs?: number;
-        errorRate?: number;
-        reset?: boolean;
-      };
-      if (request.reset) faults.reset();
-      if (request.route && request.fault) faults.failNext(request.route, request.fault, request.times ?? 1);
-      if (request.route && (request.latencyMs !== undefined || request.errorRate !== undefined)) {
-        faults.set(request.route, {
-          latencyMs: request.latencyMs,
-          errorRate: request.errorRate,
-          errorFault: request.fault,
-        });
-      }
+      faults.apply(JSON.parse(body || '{}') as FaultRequest);
       return send(res, 200, { ok: true });
     }
     return send(res, 404, { error: 'not_found' });
