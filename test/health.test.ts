@@ -35,6 +35,10 @@ test('metrics count requests by route and status, events by outcome, and time re
     'webhook_events_total{outcome="stale",reason=""} 1',
     'webhook_events_total{outcome="rejected",reason="missing_updated_at"} 1',
     'http_request_duration_seconds_count{route="/api/v1/webhooks/c2s",method="POST",status="200"} 4',
+    // State read from the database at scrape time: two events wait, plus the stale one stored.
+    'webhook_events_by_status{status="received"} 2',
+    'webhook_events_by_status{status="stale"} 1',
+    'queue_jobs_by_state{state="created"} 2',
   ];
   for (const line of expected) assert.ok(text.includes(line), `metrics has: ${line}`);
 });

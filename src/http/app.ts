@@ -73,7 +73,8 @@ export async function buildApp(deps: AppDeps) {
         'request failed',
       );
     } else if (answer.status >= 500) {
-      request.log.warn({ code: answer.body.error }, answer.body.message);
+      // Only the stable code: a message is for the client, the log needs no free text.
+      request.log.warn({ code: answer.body.error }, 'request refused for now');
     }
     if (answer.status === 503) void reply.header('retry-after', '5');
     return reply.status(answer.status).send(answer.body);

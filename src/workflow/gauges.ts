@@ -27,38 +27,39 @@ export function registerStateGauges(metrics: Metrics, db: pg.Pool): void {
   let pending: ReturnType<typeof read> | undefined;
   // The four gauges collect together: one scrape, one query.
   const shared = () => (pending ??= read().finally(() => setTimeout(() => (pending = undefined), 100)));
-  const fill = (gauge: Gauge<string>, kind: string, label?: string) => async () => {
-    gauge.reset();
-    for (const row of (await shared()).filter((r) => r.kind === kind)) {
-      if (label) gauge.set({ [label]: row.label }, Number(row.count));
-      else gauge.set(Number(row.count));
-    }
-  };
-  const eventsByStatus: Gauge<string> = new Gauge({
-    name: 'webhook_events_by_status',
-    help: 'Stored events by status.',
-    labelNames: ['status'],
-    registers: [metrics.registry],
-    collect: () => fill(eventsByStatus, 'event', 'status')(),
-  });
-  const jobsByState: Gauge<string> = new Gauge({
-    name: 'queue_jobs_by_state',
-    help: 'Jobs of the lead-events queue by state.',
-    labelNames: ['state'],
-    registers: [metrics.registry],
-    collect: () => fill(jobsByState, 'job', 'state')(),
-  });
-  const notesByState: Gauge<string> = new Gauge({
-    name: 'notes_by_state',
-    help: 'Notes in the ledger by state (pending, sent, unknown).',
-    labelNames: ['state'],
-    registers: [metrics.registry],
-    collect: () => fill(notesByState, 'note', 'state')(),
-  });
-  const oldest: Gauge<string> = new Gauge({
-    name: 'workflow_oldest_waiting_seconds',
-    help: 'Age of the oldest event not yet finished.',
-    registers: [metrics.registry],
-    collect: () => fill(oldest, 'oldest')(),
-  });
+  const gauges: Array<{ name: string; help: string; kind: string; label?: string }> = [
+    { name: 'webhook_events_by_status', help: 'Stored events by status.', kind: 'event', label: 'status' },
+    {
+      name: 'queue_jobs_by_state',
+      help: 'Jobs of the lead-events queue by state.',
+      kind: 'job',
+      label: 'state',
+    },
+    {
+      name: 'notes_by_state',
+      help: 'Notes in the ledger by state (pending, sent, unknown).',
+      kind: 'note',
+      label: 'state',
+    },
+    {
+      name: 'workflow_oldest_waiting_seconds',
+      help: 'Age of the oldest event not yet finished.',
+      kind: 'oldest',
+    },
+  ];
+  for (const { name, help, kind, label } of gauges) {
+    new Gauge({
+      name,
+      help,
+      labelNames: label ? [label] : [],
+      registers: [metrics.registry],
+      async collect() {
+        this.reset();
+        for (const row of (await shared()).filter((r) => r.kind === kind)) {
+          if (label) this.set({ [label]: row.label }, Number(row.count));
+          else this.set(Number(row.count));
+        }
+      },
+    });
+  }
 }
