@@ -35,10 +35,8 @@ export interface Config {
   readonly workflow: {
     /** Events a worker process runs at once (different leads; one lead runs one at a time). */
     readonly concurrency: number;
-    readonly heartbeatSeconds: number;
-    readonly superviseIntervalSeconds: number;
-    /** How often to look for stored events that have no live job. */
-    readonly sweepIntervalMs: number;
+    /** A worker that stops renewing its events' lease this long is presumed dead; they run again. */
+    readonly leaseSeconds: number;
     /** How long a running step may take to finish after a stop signal. */
     readonly drainTimeoutMs: number;
     readonly retry: RetryPolicy;
@@ -190,9 +188,7 @@ export function loadConfig(env: Env): Config {
     },
     workflow: {
       concurrency: integer('WORKER_CONCURRENCY', 8, 1, 256),
-      heartbeatSeconds: integer('QUEUE_HEARTBEAT_SECONDS', 10, 10, 3600),
-      superviseIntervalSeconds: integer('QUEUE_SUPERVISE_SECONDS', 10, 1, 3600),
-      sweepIntervalMs: integer('SWEEP_INTERVAL_SECONDS', 60, 1, 86400) * 1000,
+      leaseSeconds: integer('WORKER_LEASE_SECONDS', 15, 2, 3600),
       drainTimeoutMs: integer('WORKER_DRAIN_SECONDS', 15, 0, 3600) * 1000,
       retry: {
         baseDelayMs: integer('RETRY_BASE_DELAY_MS', 5000, 1, 3_600_000),

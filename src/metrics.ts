@@ -62,11 +62,6 @@ export function createMetrics() {
       labelNames: ['state'] as const,
       registers: [registry],
     }),
-    sweptEvents: new Counter({
-      name: 'workflow_swept_events_total',
-      help: 'Stored events found without a live job and scheduled again by the sweep.',
-      registers: [registry],
-    }),
     providerCalls: new Counter({
       name: 'provider_calls_total',
       help: 'Calls to C2S, Diretrix and the Work API, by provider, operation and result (ok, not_found or an error code).',

@@ -10,7 +10,7 @@ import type { C2sClient } from './providers/c2s/client.ts';
 import type { DiretrixClient } from './providers/diretrix/client.ts';
 import { createProviders } from './providers/setup.ts';
 import type { WorkApiClient } from './providers/workapi/client.ts';
-import { enqueueEvents, startQueue, wakeWorkers } from './queue/queue.ts';
+import { createWaker } from './queue/queue.ts';
 import { registerStateGauges } from './workflow/gauges.ts';
 import type { Step } from './workflow/runner.ts';
 import { startWorker } from './workflow/worker.ts';
@@ -86,12 +86,8 @@ export async function startService(
       logger,
     );
     stops.unshift({ name: 'database pool', stop: () => db.end() });
-    const boss = await startQueue(server.url, config.workflow, logger);
-    stops.unshift({ name: 'queue', stop: () => boss.stop({ graceful: false, close: true }) });
     const metrics = createMetrics();
     registerStateGauges(metrics, db);
-    const schedule = (client: pg.ClientBase, jobs: Parameters<typeof enqueueEvents>[2]) =>
-      enqueueEvents(boss, client, jobs);
 
     let simulators: Readonly<Record<string, string>> = {};
     if (options.role !== 'api') {
@@ -100,13 +96,13 @@ export async function startService(
       stops.unshift({ name: 'providers', stop: () => providers.close() });
       const worker = await startWorker({
         db,
-        boss,
+        databaseUrl: server.url,
         steps: options.workflow({ db, ...providers, metrics, config, logger }),
         logger,
         metrics,
         concurrency: config.workflow.concurrency,
+        leaseSeconds: config.workflow.leaseSeconds,
         retry: config.workflow.retry,
-        sweepIntervalMs: config.workflow.sweepIntervalMs,
         drainTimeoutMs: config.workflow.drainTimeoutMs,
       });
       stops.unshift({ name: 'worker', stop: () => worker.stop() });
@@ -119,7 +115,7 @@ export async function startService(
       webhook:
         options.role === 'worker'
           ? undefined
-          : { ...config.webhook, secrets: options.secrets, schedule, wake: () => wakeWorkers(db) },
+          : { ...config.webhook, secrets: options.secrets, wake: createWaker(db) },
     });
     stops.unshift({ name: 'http server', stop: () => app.close() });
     const address = await app.listen({ host: config.http.host, port: config.http.port });

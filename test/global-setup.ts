@@ -7,7 +7,6 @@ import pg from 'pg';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../src/db/embedded.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { createLogger } from '../src/log/logger.ts';
-import { startQueue } from '../src/queue/queue.ts';
 
 let embedded: EmbeddedDatabase | undefined;
 let embeddedDir: string | undefined;
@@ -41,13 +40,6 @@ export async function globalSetup(): Promise<void> {
   } finally {
     await client.end();
   }
-  // The queue's schema too, so each test file's clone starts ready.
-  const boss = await startQueue(
-    withDatabase(process.env.TEST_DATABASE_URL, template),
-    { heartbeatSeconds: 10, superviseIntervalSeconds: 10 },
-    logger,
-  );
-  await boss.stop({ graceful: false, close: true });
   process.env.TEST_TEMPLATE_DATABASE = template;
 }
 

@@ -38,7 +38,7 @@ test('metrics count requests by route and status, events by outcome, and time re
     // State read from the database at scrape time: two events wait, plus the stale one stored.
     'webhook_events_by_status{status="received"} 2',
     'webhook_events_by_status{status="stale"} 1',
-    'queue_jobs_by_state{state="created"} 2',
+    'queue_events_by_state{state="due"} 2',
   ];
   for (const line of expected) assert.ok(text.includes(line), `metrics has: ${line}`);
 });

@@ -48,8 +48,7 @@ test('killed with SIGKILL at random moments, the service loses no event and post
     C2S_TOKEN: 'c2s-token',
     PORT: String(port),
     LOG_LEVEL: 'info',
-    QUEUE_HEARTBEAT_SECONDS: '10',
-    QUEUE_SUPERVISE_SECONDS: '2',
+    WORKER_LEASE_SECONDS: '4',
     RETRY_BASE_DELAY_MS: '100',
     COMPOSE_DELAY_MS: '40',
   };

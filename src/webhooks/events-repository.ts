@@ -12,7 +12,8 @@ export interface StoredEvent {
 }
 
 /**
- * Inserts a batch of events in one statement (one round trip, one implicit transaction).
+ * Inserts a batch of events in one statement (one round trip, one implicit transaction); a
+ * `received` event is queued by being stored (see queue.ts).
  * - ON CONFLICT DO NOTHING makes concurrent identical deliveries store one row;
  * - rows go in key order so concurrent batches lock in the same order and cannot deadlock;
  * - an event older than the lead's newest (stored, or in the same batch) is stored as `stale`.
@@ -46,7 +47,7 @@ LEFT JOIN webhook_events e ON i.id IS NULL AND e.lead_id = c.lead_id AND e.updat
 ORDER BY c.ord`;
 
 export async function insertEvents(
-  db: pg.ClientBase,
+  db: pg.Pool | pg.ClientBase,
   events: readonly LeadEvent[],
   requestIds: readonly string[],
 ): Promise<StoredEvent[]> {

@@ -1,6 +1,4 @@
 import type pg from 'pg';
-import { withTransaction } from '../db/transaction.ts';
-import type { Enqueued } from '../queue/queue.ts';
 import type { LeadEvent } from './envelope.ts';
 import { insertEvents, type StoredEvent } from './events-repository.ts';
 
@@ -13,9 +11,7 @@ interface Waiting {
 
 export interface GroupCommitOptions {
   readonly db: pg.Pool;
-  /** Enqueues the jobs of the accepted events inside the storing transaction. */
-  readonly schedule: (client: pg.ClientBase, jobs: readonly Enqueued[]) => Promise<void>;
-  /** Tells workers, once committed, that jobs are waiting. */
+  /** Tells workers, once committed, that events are waiting. */
   readonly wake: () => Promise<void>;
   /**
    * Transactions in flight at once; requests arriving meanwhile join the next one. Two keep both
@@ -27,11 +23,11 @@ export interface GroupCommitOptions {
 }
 
 /**
- * Stores events and their jobs for many concurrent requests in one transaction (group commit).
- * Each commit costs a WAL flush and, for the queue's NOTIFY, a turn on a server-wide lock:
- * sharing them between the requests that arrive while a commit is under way multiplies what
- * the database accepts, and adds no delay when there is no queue (a lone request commits alone,
- * at once). Every request still learns exactly what happened to each of its events.
+ * Stores the events of many concurrent requests in one statement (group commit). Each commit
+ * costs a round trip and a WAL flush: sharing them between the requests that arrive while a
+ * commit is under way multiplies what the database accepts, and adds no delay when there is no
+ * queue (a lone request commits alone, at once). Every request still learns exactly what
+ * happened to each of its events.
  */
 export function createGroupCommit(options: GroupCommitOptions) {
   const concurrency = options.concurrency ?? 2;
@@ -75,16 +71,8 @@ export function createGroupCommit(options: GroupCommitOptions) {
       }),
     );
     try {
-      const stored = await withTransaction(options.db, async (client) => {
-        const inserted = await insertEvents(client, unique, requestIds);
-        const jobs = inserted.flatMap((event, position) =>
-          event.status === 'received' && event.eventId !== undefined
-            ? [{ eventId: event.eventId, leadId: unique[position]!.leadId }]
-            : [],
-        );
-        await options.schedule(client, jobs);
-        return inserted;
-      });
+      // One statement, so one implicit transaction: an event stored is an event queued.
+      const stored = await insertEvents(options.db, unique, requestIds);
       if (stored.some((event) => event.status === 'received')) {
         // Best effort: a missed wake-up only delays pickup until the workers' next poll.
         options.wake().catch(() => {});

@@ -3,7 +3,6 @@ import { BacklogFullError, DatabaseUnavailableError, isDatabaseUnavailable } fro
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { normaliseEvent, storableText, type LeadEvent } from './envelope.ts';
-import type { Enqueued } from '../queue/queue.ts';
 import { countBacklog, recordRejected, type RejectedRecord } from './events-repository.ts';
 import { createGroupCommit } from './group-commit.ts';
 import type { EventResult } from './schemas.ts';
@@ -23,8 +22,6 @@ export interface IngestOptions {
   readonly maxEventsPerRequest: number;
   readonly maxBacklog: number;
   readonly rejectedKeep: number;
-  /** Schedules processing of accepted events inside the transaction that stores them. */
-  readonly schedule: (client: pg.ClientBase, jobs: readonly Enqueued[]) => Promise<void>;
   /** Tells the workers that committed jobs wait. */
   readonly wake: () => Promise<void>;
 }
@@ -40,7 +37,7 @@ const BACKLOG_REFRESH_MS = 1000;
 export function createIngest(options: IngestOptions) {
   const { db, logger, metrics } = options;
   const backlog = backlogMonitor(db, metrics, logger);
-  const store = createGroupCommit({ db, schedule: options.schedule, wake: options.wake });
+  const store = createGroupCommit({ db, wake: options.wake });
 
   return async function ingest(rawBody: string, requestId: string): Promise<IngestAnswer> {
     let parsed: unknown;
@@ -114,7 +111,7 @@ export function createIngest(options: IngestOptions) {
       }
       let stored;
       try {
-        // The events and their jobs commit together (with other requests' events): a 200 means both are there.
+        // Stored is queued (the event row is its job), with other requests' events: a 200 means it will run.
         stored = await store(toStore, requestId);
       } catch (error) {
         if (!isDatabaseUnavailable(error)) throw error;

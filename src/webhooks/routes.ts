@@ -15,7 +15,6 @@ export interface WebhookOptions {
   readonly maxEventsPerRequest: number;
   readonly maxBacklog: number;
   readonly rejectedKeep: number;
-  readonly schedule: IngestOptions['schedule'];
   readonly wake: IngestOptions['wake'];
 }
 

@@ -36,7 +36,8 @@ export async function beginAttempt(
                processed_at = CASE WHEN o.overtaken THEN now() ELSE e.processed_at END,
                attempts = e.attempts + CASE WHEN o.overtaken THEN 0 ELSE 1 END,
                started_at = coalesce(e.started_at, now()),
-               next_attempt_at = NULL
+               next_attempt_at = NULL,
+               claimed_by = CASE WHEN o.overtaken THEN NULL ELSE e.claimed_by END
            FROM (SELECT EXISTS (
                    SELECT 1 FROM webhook_events n, webhook_events me
                    WHERE me.id = $1 AND n.lead_id = me.lead_id AND n.updated_at > me.updated_at
@@ -106,7 +107,7 @@ export async function completeEvent(db: Db, eventId: string, outcome: Outcome): 
   await db.query({
     name: 'complete-event',
     text: `UPDATE webhook_events SET status = 'completed', outcome = $2, processed_at = now(),
-             error_code = NULL, error_message = NULL
+             error_code = NULL, error_message = NULL, claimed_by = NULL
            WHERE id = $1 AND status = 'processing'`,
     values: [eventId, outcome],
   });
@@ -119,13 +120,14 @@ export async function failEvent(
 ): Promise<void> {
   await db.query({
     name: 'fail-event',
-    text: `UPDATE webhook_events SET status = 'failed', processed_at = now(), error_code = $2, error_message = $3
+    text: `UPDATE webhook_events SET status = 'failed', processed_at = now(), error_code = $2, error_message = $3,
+             claimed_by = NULL
            WHERE id = $1 AND status = 'processing'`,
     values: [eventId, error.code, error.message],
   });
 }
 
-/** Leaves the event `processing`, with why it waits and until when. */
+/** Leaves the event `processing`, with why it waits and until when, and lets go of it until then. */
 export async function recordRetry(
   db: Db,
   eventId: string,
@@ -134,7 +136,8 @@ export async function recordRetry(
 ): Promise<void> {
   await db.query({
     name: 'record-retry',
-    text: `UPDATE webhook_events SET next_attempt_at = $2, error_code = $3, error_message = $4
+    text: `UPDATE webhook_events SET next_attempt_at = $2, due_at = $2, claimed_by = NULL,
+             error_code = $3, error_message = $4
            WHERE id = $1 AND status = 'processing'`,
     values: [eventId, at, error.code, error.message],
   });

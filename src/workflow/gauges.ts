@@ -1,11 +1,10 @@
 import { Gauge } from 'prom-client';
 import type pg from 'pg';
 import type { Metrics } from '../metrics.ts';
-import { LEAD_EVENTS_QUEUE } from '../queue/queue.ts';
 
 /**
- * State gauges read from the database when Prometheus scrapes: events by status, queue jobs by
- * state, the backlog's oldest waiting age, notes by state. One query per scrape.
+ * State gauges read from the database when Prometheus scrapes: events by status, unfinished
+ * events by queue state, the oldest waiting age, notes by state. One query per scrape.
  */
 export function registerStateGauges(metrics: Metrics, db: pg.Pool): void {
   const read = async () => {
@@ -14,13 +13,15 @@ export function registerStateGauges(metrics: Metrics, db: pg.Pool): void {
       text: `
         SELECT 'event' AS kind, status AS label, count(*) FROM webhook_events GROUP BY status
         UNION ALL
-        SELECT 'job', state::text, count(*) FROM pgboss.job WHERE name = $1 GROUP BY state
+        SELECT 'queue', CASE WHEN due_at <= now() THEN 'due'
+                             WHEN claimed_by IS NOT NULL THEN 'running'
+                             ELSE 'waiting_retry' END, count(*)
+        FROM webhook_events WHERE status IN ('received', 'processing') GROUP BY 2
         UNION ALL
         SELECT 'note', state, count(*) FROM notes GROUP BY state
         UNION ALL
         SELECT 'oldest', '', coalesce(extract(epoch FROM now() - min(received_at)), 0)::bigint
         FROM webhook_events WHERE status IN ('received', 'processing')`,
-      values: [LEAD_EVENTS_QUEUE],
     });
     return rows;
   };
@@ -30,9 +31,9 @@ export function registerStateGauges(metrics: Metrics, db: pg.Pool): void {
   const gauges: Array<{ name: string; help: string; kind: string; label?: string }> = [
     { name: 'webhook_events_by_status', help: 'Stored events by status.', kind: 'event', label: 'status' },
     {
-      name: 'queue_jobs_by_state',
-      help: 'Jobs of the lead-events queue by state.',
-      kind: 'job',
+      name: 'queue_events_by_state',
+      help: 'Unfinished events by queue state: due (waiting for a worker), running, waiting_retry.',
+      kind: 'queue',
       label: 'state',
     },
     {

@@ -1,10 +1,8 @@
 import type pg from 'pg';
 import { classifyError } from '../errors.ts';
-import { withTransaction } from '../db/transaction.ts';
 import type { Logger } from '../log/logger.ts';
 import { scrubText } from '../log/mask.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Enqueued } from '../queue/queue.ts';
 import {
   beginAttempt,
   completeEvent,
@@ -45,8 +43,6 @@ export interface RunnerOptions {
   readonly retry: RetryPolicy;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Enqueues a later attempt inside the transaction that records the retry. */
-  readonly schedule: (client: pg.ClientBase, jobs: readonly Enqueued[]) => Promise<void>;
 }
 
 export type RunResult =
@@ -132,10 +128,7 @@ export function createRunner(options: RunnerOptions) {
     }
 
     const at = new Date(Date.now() + delayMs);
-    await withTransaction(db, async (client) => {
-      await recordRetry(client, event.id, at, { code, message: `${step}: ${message}` });
-      await options.schedule(client, [{ eventId: event.id, leadId: event.leadId, startAfter: at }]);
-    });
+    await recordRetry(db, event.id, at, { code, message: `${step}: ${message}` });
     metrics.retries.inc({ code });
     logger.info({ step, code, delayMs }, 'event will be retried');
     return { kind: 'retry_scheduled', delayMs, code };

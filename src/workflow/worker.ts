@@ -1,108 +1,130 @@
-import type { PgBoss } from 'pg-boss';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { Logger } from '../log/logger.ts';
+import { scrubText } from '../log/mask.ts';
 import type { Metrics } from '../metrics.ts';
-import { enqueueEvents, LEAD_EVENTS_QUEUE, type LeadEventJob } from '../queue/queue.ts';
+import { claimEvents, listenForWakeups, renewLeases, type Lease } from '../queue/queue.ts';
 import type { RetryPolicy } from './retry.ts';
 import { createRunner, type Step } from './runner.ts';
-import { sweepOrphanedEvents } from './sweep.ts';
-import { scrubText } from '../log/mask.ts';
 
-/** Jobs per fetch: enough to keep fetches few under load, small enough that a slow event holds little back. */
-const BATCH_SIZE = 4;
+/** Events per claim: few statements under load, little held back by one slow event. */
+const BATCH_SIZE = 8;
+/** Backstop: a missed wake-up, a retry coming due or a dead worker's lease running out is seen this late. */
+const POLL_MS = 1000;
 
 export interface WorkerOptions {
   readonly db: pg.Pool;
-  readonly boss: PgBoss;
+  /** For the wake-up listener's own connection. */
+  readonly databaseUrl: string;
   readonly steps: readonly Step[];
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly concurrency: number;
+  /** Seconds without renewal after which a worker is presumed dead and its events run again. */
+  readonly leaseSeconds: number;
   readonly retry: RetryPolicy;
-  readonly sweepIntervalMs: number;
   readonly drainTimeoutMs: number;
 }
 
 export interface Worker {
-  /** Stops fetching, lets running steps finish within the drain timeout, then returns. */
+  /** Stops taking events, lets running ones finish within the drain timeout, then returns. */
   stop(): Promise<void>;
 }
 
-/** Takes lead-event jobs from the queue and runs them; sweeps for orphaned events meanwhile. */
+/**
+ * Takes due events and runs up to `concurrency` of them at once. It takes more as soon as it has
+ * room: when woken by ingest's NOTIFY, when an event finishes, and on a one-second poll.
+ */
 export async function startWorker(options: WorkerOptions): Promise<Worker> {
-  const { db, boss, logger, metrics } = options;
-  const schedule = (client: pg.ClientBase, jobs: Parameters<typeof enqueueEvents>[2]) =>
-    enqueueEvents(boss, client, jobs);
+  const { db, logger, concurrency } = options;
+  const lease: Lease = {
+    workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    seconds: options.leaseSeconds,
+  };
   const runEvent = createRunner({
     db,
     steps: options.steps,
     retry: options.retry,
     logger,
-    metrics,
-    schedule,
+    metrics: options.metrics,
   });
+  const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  let stopping = false;
+  let claiming: Promise<void> | undefined;
+  let wanted = false;
 
-  // Each fetch loop takes a batch and runs its events concurrently (one per lead: the queue's
-  // singleton policy). A full batch is fetched again at once; a short one waits for a NOTIFY or
-  // the backstop poll. (With single-job fetches, pg-boss waits a poll interval between jobs.)
-  const batchSize = Math.min(BATCH_SIZE, options.concurrency);
-  await boss.work<LeadEventJob>(
-    LEAD_EVENTS_QUEUE,
-    {
-      batchSize,
-      localConcurrency: Math.ceil(options.concurrency / batchSize),
-      burstWhenBatchFull: true,
-      perJobResults: true,
-      pollingIntervalSeconds: 1,
-      // NOTIFY wakes workers for jobs due now; a delayed retry is only seen by polling, so the
-      // backstop poll bounds how late a retry can start.
-      notifyPollingIntervalSeconds: 1,
-    },
-    async (jobs) =>
-      Promise.all(
-        jobs.map(async (job) => {
-          try {
-            await runEvent(job.data.eventId, job.signal);
-            return { id: job.id, status: 'completed' as const };
-          } catch (error) {
-            // The run's own bookkeeping failed (database away): pg-boss retries the job.
-            logger.warn(
-              { eventId: job.data.eventId, err: { message: (error as Error).message } },
-              'event run failed',
-            );
-            return { id: job.id, status: 'failed' as const, output: { message: (error as Error).message } };
-          }
-        }),
-      ),
-  );
-
-  const sweep = async () => {
+  // One claim loop at a time; a call while it runs makes it look once more before it ends.
+  const fill = (): Promise<void> => {
+    wanted = true;
+    return (claiming ??= claim().finally(() => (claiming = undefined)));
+  };
+  const claim = async (): Promise<void> => {
     try {
-      const swept = await sweepOrphanedEvents(db, schedule, Math.max(options.sweepIntervalMs, 30_000));
-      if (swept > 0) {
-        metrics.sweptEvents.inc(swept);
-        logger.warn({ swept }, 'scheduled events that had no job');
+      while (wanted && !stopping) {
+        wanted = false;
+        while (!stopping && running.size < concurrency) {
+          const room = Math.min(BATCH_SIZE, concurrency - running.size);
+          const ids = await claimEvents(db, lease, room);
+          // One of ours whose lease lapsed (a stalled renewal) is still running here: keep it.
+          for (const id of ids) if (!running.has(id)) start(id);
+          if (ids.length < room) break;
+        }
       }
     } catch (error) {
-      logger.warn({ err: { message: scrubText((error as Error).message) } }, 'sweep failed');
+      logger.warn({ err: { message: scrubText((error as Error).message) } }, 'could not take events');
     }
   };
-  const sweeper = setInterval(() => void sweep(), options.sweepIntervalMs);
-  sweeper.unref();
-  logger.info({ concurrency: options.concurrency }, 'worker started');
+
+  const start = (eventId: string) => {
+    const controller = new AbortController();
+    const done = runEvent(eventId, controller.signal)
+      .then(() => undefined)
+      .catch((error: unknown) => {
+        // The run's own bookkeeping failed (database away): the lease runs out and it runs again.
+        logger.warn({ eventId, err: { message: scrubText((error as Error).message) } }, 'event run failed');
+      })
+      .finally(() => {
+        running.delete(eventId);
+        if (!stopping) void fill();
+      });
+    running.set(eventId, { controller, done });
+  };
+
+  const renew = async () => {
+    try {
+      await renewLeases(db, lease, [...running.keys()]);
+    } catch (error) {
+      logger.warn({ err: { message: scrubText((error as Error).message) } }, 'could not renew leases');
+    }
+  };
+
+  const listener = listenForWakeups(options.databaseUrl, () => void fill(), logger);
+  const poller = setInterval(() => void fill(), POLL_MS);
+  // Three renewals per lease: one lost to a slow database does not cost the lease.
+  const renewer = setInterval(() => void renew(), (lease.seconds * 1000) / 3);
+  void fill();
+  logger.info({ concurrency, worker: lease.workerId }, 'worker started');
 
   return {
     stop: async () => {
-      clearInterval(sweeper);
-      // Running steps get the drain timeout to finish; past it we exit anyway, and their jobs
-      // are picked up again once their heartbeat expires.
+      stopping = true;
+      clearInterval(poller);
+      await listener.close();
+      await claiming; // events it takes now are waited for like the others
+      // Running events get the drain timeout to finish (their leases still renewed); past it
+      // they are told to give up, and run again elsewhere once their lease runs out.
       let timer: NodeJS.Timeout | undefined;
       const drained = await Promise.race([
-        boss.offWork(LEAD_EVENTS_QUEUE, { wait: true }).then(() => true),
+        Promise.all([...running.values()].map((run) => run.done)).then(() => true),
         new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), options.drainTimeoutMs))),
       ]);
       clearTimeout(timer);
-      if (!drained) logger.warn('running events did not finish in time; they will be retried');
+      clearInterval(renewer);
+      if (!drained) {
+        logger.warn({ running: running.size }, 'running events did not finish in time; they will run again');
+        for (const run of running.values()) run.controller.abort();
+      }
     },
   };
 }

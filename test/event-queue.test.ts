@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createLogger } from '../src/log/logger.ts';
+import { claimEvents, createWaker, listenForWakeups, renewLeases, type Lease } from '../src/queue/queue.ts';
+import type { Step } from '../src/workflow/runner.ts';
+import { defer } from './helpers/cleanup.ts';
+import { freshDatabase, type TestDatabase } from './helpers/database.ts';
+import { leadEvent, startService } from './helpers/service.ts';
+import { settled } from './helpers/workflow.ts';
+
+const workerA: Lease = { workerId: 'worker-a', seconds: 30 };
+const workerB: Lease = { workerId: 'worker-b', seconds: 30 };
+
+async function leadsOf(db: TestDatabase, ids: readonly string[]): Promise<string[]> {
+  const { rows } = await db.pool.query<{ lead_id: string }>(
+    `SELECT lead_id FROM webhook_events WHERE id = ANY($1::uuid[]) ORDER BY lead_id`,
+    [ids],
+  );
+  return rows.map((row) => row.lead_id);
+}
+
+test('a stored event is queued: taken once, one per lead, and again only when its lease runs out', async (t) => {
+  const db = await freshDatabase(t);
+  const api = await startService(t, { db, role: 'api' });
+  await api.post([
+    leadEvent('lead-1', '2026-11-20T10:00:00Z'),
+    leadEvent('lead-2', '2026-11-20T10:00:00Z'),
+    leadEvent('lead-2', '2026-11-20T10:05:00Z'),
+  ]);
+
+  const first = await claimEvents(db.pool, workerA, 10);
+  assert.deepEqual(await leadsOf(db, first), ['lead-1', 'lead-2'], 'one event per lead');
+  assert.deepEqual(await claimEvents(db.pool, workerB, 10), [], "lead-2's other event waits for the lead");
+
+  // worker-a dies: its leases run out, and worker-b takes exactly those events.
+  await db.pool.query(
+    `UPDATE webhook_events SET due_at = now() - interval '1 second' WHERE claimed_by = 'worker-a'`,
+  );
+  const retaken = await claimEvents(db.pool, workerB, 10);
+  assert.deepEqual(retaken.toSorted(), first.toSorted());
+  const { rows } = await db.pool.query(
+    `SELECT DISTINCT claimed_by FROM webhook_events WHERE claimed_by IS NOT NULL`,
+  );
+  assert.deepEqual(rows, [{ claimed_by: 'worker-b' }]);
+});
+
+test('a renewed lease keeps the event; a retry is not due before its time', async (t) => {
+  const db = await freshDatabase(t);
+  const api = await startService(t, { db, role: 'api' });
+  await api.post([leadEvent('lead-r', '2026-11-20T10:00:00Z'), leadEvent('lead-w', '2026-11-20T10:00:00Z')]);
+  await db.pool.query(
+    `UPDATE webhook_events SET status = 'processing', due_at = now() + interval '1 hour', next_attempt_at = now() + interval '1 hour'
+     WHERE lead_id = 'lead-w'`,
+  );
+  const taken = await claimEvents(db.pool, { ...workerA, seconds: 2 }, 10);
+  assert.deepEqual(await leadsOf(db, taken), ['lead-r'], 'the event waiting for its retry is not taken');
+
+  await sleep(1200);
+  await renewLeases(db.pool, { ...workerA, seconds: 2 }, taken);
+  await sleep(1200);
+  assert.deepEqual(await claimEvents(db.pool, workerB, 10), [], 'renewed, so still held');
+  // Renewal only touches the renewing worker's own events.
+  await renewLeases(db.pool, workerB, taken);
+  const { rows } = await db.pool.query(`SELECT claimed_by FROM webhook_events WHERE id = $1`, [taken[0]]);
+  assert.equal(rows[0].claimed_by, 'worker-a');
+});
+
+test('workers claiming at once never take one event twice, nor two events of one lead', async (t) => {
+  const db = await freshDatabase(t);
+  const api = await startService(t, { db, role: 'api' });
+  // 20 leads with 5 events each.
+  await api.post(
+    Array.from({ length: 100 }, (_, n) =>
+      leadEvent(`lead-${n % 20}`, new Date(Date.UTC(2026, 10, 20, 10, Math.floor(n / 20))).toISOString()),
+    ),
+  );
+  const workers = Array.from({ length: 6 }, (_, n): Lease => ({ workerId: `w${n}`, seconds: 30 }));
+  const claims = await Promise.all(
+    workers.flatMap((lease) => [1, 2, 3].map(() => claimEvents(db.pool, lease, 4))),
+  );
+  const ids = claims.flat();
+  assert.equal(new Set(ids).size, ids.length, 'no event taken twice');
+  const leads = await leadsOf(db, ids);
+  assert.equal(new Set(leads).size, leads.length, 'no lead taken twice');
+  assert.equal(leads.length, 20, 'every lead has one event running');
+});
+
+test('a wake-up from ingest reaches a listening worker', async (t) => {
+  const db = await freshDatabase(t);
+  let woken = 0;
+  const listener = listenForWakeups(db.url, () => woken++, createLogger('silent'));
+  defer(t, () => listener.close());
+  // The listener reports once on connecting (whatever it missed); wait for that.
+  for (let n = 0; n < 100 && woken === 0; n++) await sleep(20);
+  const before = woken;
+  const wake = createWaker(db.pool);
+  await Promise.all([wake(), wake(), wake()]);
+  for (let n = 0; n < 100 && woken === before; n++) await sleep(20);
+  assert.ok(woken > before, 'the NOTIFY arrived');
+  assert.ok(woken - before <= 2, `concurrent wake-ups are shared (got ${woken - before})`);
+});
+
+test('the events of a worker that died run elsewhere once their lease runs out', async (t) => {
+  const db = await freshDatabase(t);
+  const api = await startService(t, { db, role: 'api' });
+  await api.post([
+    leadEvent('lead-d1', '2026-11-20T10:00:00Z'),
+    leadEvent('lead-d2', '2026-11-20T10:00:00Z'),
+  ]);
+  // A worker took them and vanished (its lease ends in 2 s).
+  assert.equal((await claimEvents(db.pool, { workerId: 'gone', seconds: 2 }, 10)).length, 2);
+
+  const runs: string[] = [];
+  const counting: Step = {
+    name: 'work',
+    async run({ event }) {
+      runs.push(event.leadId);
+      return {};
+    },
+  };
+  const started = Date.now();
+  await startService(t, { db, role: 'worker', env: { C2S_TOKEN: 'x' }, workflow: () => [counting] });
+  const done = await settled(db, 30_000);
+  assert.deepEqual(
+    done.map((event) => event.status),
+    ['completed', 'completed'],
+  );
+  assert.deepEqual(runs.toSorted(), ['lead-d1', 'lead-d2']);
+  assert.ok(Date.now() - started >= 1500, 'not before the lease ran out');
+  const { rows } = await db.pool.query(
+    `SELECT count(*)::int AS n FROM webhook_events WHERE claimed_by IS NOT NULL`,
+  );
+  assert.equal(rows[0].n, 0, 'finished events are let go');
+});
