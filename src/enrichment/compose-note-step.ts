@@ -36,6 +36,7 @@ export function noteMatch(
 export function composeNoteStep(deps: { db: pg.Pool; options: NoteOptions }): Step {
   return {
     name: 'compose_note',
+    replayable: true,
     async run({ outputs }) {
       const contacts = outputs.normalise_contacts as LeadContacts;
       const found = (outputs.find_cpf ?? {

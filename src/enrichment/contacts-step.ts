@@ -48,6 +48,7 @@ const text = (value: unknown): string | undefined =>
 export function normaliseContactsStep(deps: { db: pg.Pool; noteOnNoMatch: boolean }): Step {
   return {
     name: 'normalise_contacts',
+    replayable: true,
     async run({ event }) {
       const attributes = leadAttributes(event.payload);
       const customer = (attributes.customer ?? {}) as LeadCustomer;

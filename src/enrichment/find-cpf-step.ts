@@ -4,7 +4,7 @@ import type { DiretrixClient, DiretrixMatch } from '../providers/diretrix/client
 import type { WorkApiClient } from '../providers/workapi/client.ts';
 import type { Step } from '../workflow/runner.ts';
 import type { LeadContacts } from './contacts-step.ts';
-import { cpfByContact } from './people-repository.ts';
+import { cpfsByContacts } from './people-repository.ts';
 
 /** Whose CPF the lead leads to, and by which route. */
 export interface FoundCpfs {
@@ -44,12 +44,9 @@ export function findCpfStep(deps: FindCpfDeps): Step {
         return { output: { leadCpf, byPhone: null, byEmail: null, sources } satisfies FoundCpfs };
       }
 
-      let byPhone = contacts.phone
-        ? await cpfByContact(deps.db, 'phone', contacts.phone, deps.contactMatchMs)
-        : null;
-      let byEmail = contacts.email
-        ? await cpfByContact(deps.db, 'email', contacts.email, deps.contactMatchMs)
-        : null;
+      const known = await cpfsByContacts(deps.db, contacts, deps.contactMatchMs);
+      let byPhone = known.phone;
+      let byEmail = known.email;
       if (byPhone) sources.phone = 'records';
       if (byEmail) sources.email = 'records';
 

@@ -47,24 +47,29 @@ export async function recordEnrichment(db: pg.Pool, dossier: Dossier): Promise<v
   });
 }
 
-/** The CPF our own records give a phone or an e-mail, from an enrichment no older than `maxAgeMs`. */
-export async function cpfByContact(
+/**
+ * The CPFs our own records give the lead's phone and e-mail (one query for both), each from an
+ * enrichment no older than `maxAgeMs`; a contact the lead itself gave wins over a dossier's.
+ */
+export async function cpfsByContacts(
   db: pg.Pool,
-  kind: 'phone' | 'email',
-  value: string,
+  contacts: { readonly phone: string | null; readonly email: string | null },
   maxAgeMs: number,
-): Promise<string | null> {
-  const { rows } = await db.query<{ cpf: string }>({
-    name: 'cpf-by-contact',
-    text: `SELECT p.cpf FROM people.contacts c
+): Promise<{ phone: string | null; email: string | null }> {
+  const found = { phone: null as string | null, email: null as string | null };
+  if (!contacts.phone && !contacts.email) return found;
+  const { rows } = await db.query<{ kind: 'phone' | 'email'; cpf: string }>({
+    name: 'cpfs-by-contacts',
+    text: `SELECT DISTINCT ON (c.kind) c.kind, p.cpf FROM people.contacts c
            JOIN people.parties p ON p.id = c.party_id
            JOIN people.enrichments e ON e.party_id = p.id
-           WHERE c.kind = $1 AND c.value = $2 AND e.fetched_at > now() - $3 * interval '1 millisecond'
-           ORDER BY (c.source = 'lead') DESC, e.fetched_at DESC
-           LIMIT 1`,
-    values: [kind, value, maxAgeMs],
+           WHERE ((c.kind = 'phone' AND c.value = $1) OR (c.kind = 'email' AND c.value = $2))
+             AND e.fetched_at > now() - $3 * interval '1 millisecond'
+           ORDER BY c.kind, (c.source = 'lead') DESC, e.fetched_at DESC`,
+    values: [contacts.phone, contacts.email, maxAgeMs],
   });
-  return rows[0]?.cpf ?? null;
+  for (const row of rows) found[row.kind] = row.cpf;
+  return found;
 }
 
 export interface LeadLink {
@@ -79,74 +84,67 @@ export interface LeadLink {
  * lead. Re-storing updates in place: contacts, addresses and companies are unique per party.
  */
 export async function storePerson(db: pg.Pool, dossier: Dossier, link: LeadLink): Promise<void> {
-  await withTransaction(db, async (client) => {
-    const { rows } = await client.query<{ id: string }>({
-      name: 'upsert-party',
-      text: `INSERT INTO people.parties (cpf, name, birth_date, sex, mother_name, marital_status, registration_status,
-               income, purchasing_power, income_band, credit_score, risk_band, profession)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-             ON CONFLICT (cpf) DO UPDATE SET
-               name = EXCLUDED.name, birth_date = EXCLUDED.birth_date, sex = EXCLUDED.sex,
-               mother_name = EXCLUDED.mother_name, marital_status = EXCLUDED.marital_status,
-               registration_status = EXCLUDED.registration_status, income = EXCLUDED.income,
-               purchasing_power = EXCLUDED.purchasing_power, income_band = EXCLUDED.income_band,
-               credit_score = EXCLUDED.credit_score, risk_band = EXCLUDED.risk_band,
-               profession = EXCLUDED.profession, updated_at = now()
-             RETURNING id`,
-      values: [
-        dossier.cpf,
-        dossier.name,
-        dossier.birthDate,
-        dossier.sex,
-        dossier.motherName,
-        dossier.maritalStatus,
-        dossier.registrationStatus,
-        dossier.income,
-        dossier.purchasingPower,
-        dossier.incomeBand,
-        dossier.creditScore,
-        dossier.riskBand,
-        dossier.profession,
-      ],
-    });
-    const partyId = rows[0]!.id;
-    const contacts = partyContacts(dossier, link);
-    await client.query({
-      name: 'upsert-contacts',
-      text: `INSERT INTO people.contacts (party_id, kind, value, whatsapp, label, source)
-             SELECT $1, x.kind, x.value, x.whatsapp, x.label, x.source
-             FROM json_to_recordset($2::json) AS x(kind text, value text, whatsapp boolean, label text, source text)
-             ON CONFLICT (party_id, kind, value) DO UPDATE SET
-               whatsapp = people.contacts.whatsapp OR EXCLUDED.whatsapp,
-               label = coalesce(EXCLUDED.label, people.contacts.label),
-               -- a contact the lead itself gave stays marked as such
-               source = CASE WHEN people.contacts.source = 'lead' THEN 'lead' ELSE EXCLUDED.source END,
-               updated_at = now()`,
-      values: [partyId, JSON.stringify(contacts)],
-    });
-    await client.query({
-      name: 'upsert-addresses',
-      text: `INSERT INTO people.addresses (party_id, address_key, street, number, complement, district, city, state, zip)
-             SELECT DISTINCT ON (1, 2) $1::bigint, lower(concat_ws('|', x.street, x.number, x.complement, x.zip)), x.street,
-                    x.number, x.complement, x.district, x.city, x.state, x.zip
-             FROM json_to_recordset($2::json)
-               AS x(street text, number text, complement text, district text, city text, state text, zip text)
-             ON CONFLICT (party_id, address_key) DO UPDATE SET
-               district = EXCLUDED.district, city = EXCLUDED.city, state = EXCLUDED.state`,
-      values: [partyId, JSON.stringify(dossier.addresses)],
-    });
-    await client.query({
-      name: 'upsert-companies',
-      text: `INSERT INTO people.companies (party_id, cnpj, relation)
-             SELECT DISTINCT ON (x.cnpj) $1::bigint, x.cnpj, x.relation FROM json_to_recordset($2::json) AS x(cnpj text, relation text)
-             ON CONFLICT (party_id, cnpj) DO UPDATE SET relation = EXCLUDED.relation`,
-      values: [partyId, JSON.stringify(dossier.companies)],
-    });
-    await client.query({
-      name: 'link-party-lead',
-      text: `INSERT INTO people.party_leads (party_id, lead_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-      values: [partyId, link.leadId],
-    });
+  // One statement (so one round trip and one implicit transaction): each part upserts its own
+  // table from the party row the first one returns.
+  await db.query({
+    name: 'store-person',
+    text: `
+      WITH party AS (
+        INSERT INTO people.parties (cpf, name, birth_date, sex, mother_name, marital_status, registration_status,
+          income, purchasing_power, income_band, credit_score, risk_band, profession)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+        ON CONFLICT (cpf) DO UPDATE SET
+          name = EXCLUDED.name, birth_date = EXCLUDED.birth_date, sex = EXCLUDED.sex,
+          mother_name = EXCLUDED.mother_name, marital_status = EXCLUDED.marital_status,
+          registration_status = EXCLUDED.registration_status, income = EXCLUDED.income,
+          purchasing_power = EXCLUDED.purchasing_power, income_band = EXCLUDED.income_band,
+          credit_score = EXCLUDED.credit_score, risk_band = EXCLUDED.risk_band,
+          profession = EXCLUDED.profession, updated_at = now()
+        RETURNING id
+      ), contacts AS (
+        INSERT INTO people.contacts (party_id, kind, value, whatsapp, label, source)
+        SELECT party.id, x.kind, x.value, x.whatsapp, x.label, x.source
+        FROM party, json_to_recordset($14::json) AS x(kind text, value text, whatsapp boolean, label text, source text)
+        ON CONFLICT (party_id, kind, value) DO UPDATE SET
+          whatsapp = people.contacts.whatsapp OR EXCLUDED.whatsapp,
+          label = coalesce(EXCLUDED.label, people.contacts.label),
+          -- a contact the lead itself gave stays marked as such
+          source = CASE WHEN people.contacts.source = 'lead' THEN 'lead' ELSE EXCLUDED.source END,
+          updated_at = now()
+      ), addresses AS (
+        INSERT INTO people.addresses (party_id, address_key, street, number, complement, district, city, state, zip)
+        SELECT DISTINCT ON (1, 2) party.id, lower(concat_ws('|', x.street, x.number, x.complement, x.zip)), x.street,
+               x.number, x.complement, x.district, x.city, x.state, x.zip
+        FROM party, json_to_recordset($15::json)
+          AS x(street text, number text, complement text, district text, city text, state text, zip text)
+        ON CONFLICT (party_id, address_key) DO UPDATE SET
+          district = EXCLUDED.district, city = EXCLUDED.city, state = EXCLUDED.state
+      ), companies AS (
+        INSERT INTO people.companies (party_id, cnpj, relation)
+        SELECT DISTINCT ON (x.cnpj) party.id, x.cnpj, x.relation
+        FROM party, json_to_recordset($16::json) AS x(cnpj text, relation text)
+        ON CONFLICT (party_id, cnpj) DO UPDATE SET relation = EXCLUDED.relation
+      )
+      INSERT INTO people.party_leads (party_id, lead_id) SELECT id, $17 FROM party ON CONFLICT DO NOTHING`,
+    values: [
+      dossier.cpf,
+      dossier.name,
+      dossier.birthDate,
+      dossier.sex,
+      dossier.motherName,
+      dossier.maritalStatus,
+      dossier.registrationStatus,
+      dossier.income,
+      dossier.purchasingPower,
+      dossier.incomeBand,
+      dossier.creditScore,
+      dossier.riskBand,
+      dossier.profession,
+      JSON.stringify(partyContacts(dossier, link)),
+      JSON.stringify(dossier.addresses),
+      JSON.stringify(dossier.companies),
+      link.leadId,
+    ],
   });
 }
 

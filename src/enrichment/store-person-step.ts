@@ -9,6 +9,7 @@ import { dossiersByCpf, storePerson } from './people-repository.ts';
 export function storePersonStep(deps: { db: pg.Pool }): Step {
   return {
     name: 'store_person',
+    replayable: true,
     async run({ event, outputs }) {
       const contacts = outputs.normalise_contacts as LeadContacts;
       const cpfs = outputs.find_cpf as FoundCpfs;

@@ -10,6 +10,7 @@ import { storePersonStep } from './store-person-step.ts';
 /** `on_close_lead` events are stored and completed without enrichment. */
 export const checkActionStep: Step = {
   name: 'check_action',
+  replayable: true,
   async run({ event }) {
     return event.hookAction === 'on_close_lead' ? { outcome: 'closed' } : {};
   },

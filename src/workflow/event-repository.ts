@@ -63,82 +63,83 @@ export async function loadCheckpoints(db: Db, eventId: string): Promise<Map<stri
   return new Map(rows.map((row) => [row.step, row]));
 }
 
+/** How one attempt at a step ended. */
+export interface StepRecord {
+  readonly step: string;
+  readonly status: 'succeeded' | 'failed';
+  readonly startedAt: Date;
+  readonly durationMs: number;
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly result?: { readonly output?: unknown; readonly outcome?: Outcome };
+}
+
 /**
- * Records how one attempt at a step ended, in one write when it ends (a step killed mid-way
- * leaves no row and simply runs again).
+ * Upserts step records in one write (a step killed mid-way leaves no row and simply runs again).
+ * `$2` is the records as JSON; the statement is used alone or ahead of the one ending an attempt.
  */
-const RECORD_STEP = `
+const RECORD_STEPS = `
   INSERT INTO event_steps (event_id, step, status, attempts, started_at, finished_at, duration_ms, error_code, error_message, output)
-  VALUES ($1, $2, $3, 1, now() - $4 * interval '1 millisecond', now(), $4, $5, $6, $7)
+  SELECT $1, x.step, x.status, 1, x.started_at, x.started_at + x.duration_ms * interval '1 millisecond',
+         x.duration_ms, x.error_code, x.error_message, x.output
+  FROM json_to_recordset($2::json) AS x(step text, status text, started_at timestamptz, duration_ms integer,
+                                        error_code text, error_message text, output jsonb)
   ON CONFLICT (event_id, step) DO UPDATE SET
     status = EXCLUDED.status, attempts = event_steps.attempts + 1, started_at = EXCLUDED.started_at,
     finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms, error_code = EXCLUDED.error_code,
     error_message = EXCLUDED.error_message, output = EXCLUDED.output`;
 
-export async function stepSucceeded(
-  db: Db,
-  eventId: string,
-  step: string,
-  result: { output?: unknown; outcome?: Outcome },
-  durationMs: number,
-): Promise<void> {
-  await db.query({
-    name: 'record-step',
-    text: RECORD_STEP,
-    values: [eventId, step, 'succeeded', Math.round(durationMs), null, null, JSON.stringify(result)],
-  });
+function stepsJson(records: readonly StepRecord[]): string {
+  return JSON.stringify(
+    records.map((record) => ({
+      step: record.step,
+      status: record.status,
+      started_at: record.startedAt.toISOString(),
+      duration_ms: Math.round(record.durationMs),
+      error_code: record.error?.code ?? null,
+      error_message: record.error?.message ?? null,
+      output: record.result ?? null,
+    })),
+  );
 }
 
-export async function stepFailed(
-  db: Db,
-  eventId: string,
-  step: string,
-  error: { code: string; message: string },
-  durationMs: number,
-): Promise<void> {
-  await db.query({
-    name: 'record-step',
-    text: RECORD_STEP,
-    values: [eventId, step, 'failed', Math.round(durationMs), error.code, error.message, null],
-  });
+export async function recordSteps(db: Db, eventId: string, records: readonly StepRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await db.query({ name: 'record-steps', text: RECORD_STEPS, values: [eventId, stepsJson(records)] });
 }
 
-export async function completeEvent(db: Db, eventId: string, outcome: Outcome): Promise<void> {
+/** How an attempt ends: the event completed, failed for good, or waits for a retry at `at`. */
+export type Ending =
+  | { readonly kind: 'completed'; readonly outcome: Outcome }
+  | { readonly kind: 'failed'; readonly code: string; readonly message: string }
+  | { readonly kind: 'retry'; readonly at: Date; readonly code: string; readonly message: string };
+
+/**
+ * Ends an attempt in one statement: records its steps not yet written and lets go of the event,
+ * `completed`, `failed`, or left `processing` with why it waits and until when.
+ */
+export async function endAttempt(
+  db: Db,
+  eventId: string,
+  ending: Ending,
+  records: readonly StepRecord[],
+): Promise<void> {
+  const values: unknown[] = [eventId, stepsJson(records)];
+  let update: string;
+  if (ending.kind === 'completed') {
+    values.push(ending.outcome);
+    update = `status = 'completed', outcome = $3, processed_at = now(), error_code = NULL, error_message = NULL`;
+  } else if (ending.kind === 'failed') {
+    values.push(ending.code, ending.message);
+    update = `status = 'failed', processed_at = now(), error_code = $3, error_message = $4`;
+  } else {
+    values.push(ending.code, ending.message, ending.at);
+    update = `next_attempt_at = $5, due_at = $5, error_code = $3, error_message = $4`;
+  }
   await db.query({
-    name: 'complete-event',
-    text: `UPDATE webhook_events SET status = 'completed', outcome = $2, processed_at = now(),
-             error_code = NULL, error_message = NULL, claimed_by = NULL
+    name: `end-attempt-${ending.kind}`,
+    text: `WITH steps AS (${RECORD_STEPS})
+           UPDATE webhook_events SET ${update}, claimed_by = NULL
            WHERE id = $1 AND status = 'processing'`,
-    values: [eventId, outcome],
-  });
-}
-
-export async function failEvent(
-  db: Db,
-  eventId: string,
-  error: { code: string; message: string },
-): Promise<void> {
-  await db.query({
-    name: 'fail-event',
-    text: `UPDATE webhook_events SET status = 'failed', processed_at = now(), error_code = $2, error_message = $3,
-             claimed_by = NULL
-           WHERE id = $1 AND status = 'processing'`,
-    values: [eventId, error.code, error.message],
-  });
-}
-
-/** Leaves the event `processing`, with why it waits and until when, and lets go of it until then. */
-export async function recordRetry(
-  db: Db,
-  eventId: string,
-  at: Date,
-  error: { code: string; message: string },
-): Promise<void> {
-  await db.query({
-    name: 'record-retry',
-    text: `UPDATE webhook_events SET next_attempt_at = $2, due_at = $2, claimed_by = NULL,
-             error_code = $3, error_message = $4
-           WHERE id = $1 AND status = 'processing'`,
-    values: [eventId, at, error.code, error.message],
+    values,
   });
 }

@@ -5,15 +5,13 @@ import { scrubText } from '../log/mask.ts';
 import type { Metrics } from '../metrics.ts';
 import {
   beginAttempt,
-  completeEvent,
-  failEvent,
+  endAttempt,
   loadCheckpoints,
-  recordRetry,
-  stepFailed,
-  stepSucceeded,
+  recordSteps,
   type Checkpoint,
   type EventRecord,
   type Outcome,
+  type StepRecord,
 } from './event-repository.ts';
 import { nextRetryDelayMs, type RetryPolicy } from './retry.ts';
 
@@ -34,6 +32,12 @@ export interface StepResult {
 
 export interface Step {
   readonly name: string;
+  /**
+   * True for a step that costs nothing to run again: no paid call, no effect outside our own
+   * database that is not idempotent. Its checkpoint is written with the next one instead of at
+   * once; any other step's is written by the very next statement.
+   */
+  readonly replayable?: boolean;
   run(context: StepContext): Promise<StepResult | void>;
 }
 
@@ -73,24 +77,29 @@ export function createRunner(options: RunnerOptions) {
     const checkpoints =
       event.attempts > 1 ? await loadCheckpoints(db, eventId) : new Map<string, Checkpoint>();
     const outputs: Record<string, unknown> = {};
+    const unwritten: StepRecord[] = [];
     let outcome: Outcome = 'enriched';
-    for (const step of steps) {
+    for (const [index, step] of steps.entries()) {
       const done = checkpoints.get(step.name);
       let result: StepResult;
       if (done?.status === 'succeeded' && done.result !== null) {
         result = done.result;
       } else {
+        const startedAt = new Date();
         const started = performance.now();
         try {
           result = (await step.run({ event, outputs, signal, logger })) ?? {};
         } catch (error) {
           const elapsed = performance.now() - started;
           metrics.stepDuration.observe({ step: step.name, result: 'failed' }, elapsed / 1000);
-          return await handleFailure(event, step.name, error, elapsed, logger);
+          return await handleFailure(event, step.name, error, { startedAt, elapsed, unwritten }, logger);
         }
         const elapsed = performance.now() - started;
-        await stepSucceeded(db, eventId, step.name, result, elapsed);
+        unwritten.push({ step: step.name, status: 'succeeded', startedAt, durationMs: elapsed, result });
         metrics.stepDuration.observe({ step: step.name, result: 'succeeded' }, elapsed / 1000);
+        // When the run ends here, the statement that ends it is the next one and carries the record.
+        const last = index === steps.length - 1 || result.outcome !== undefined;
+        if (!step.replayable && !last) await recordSteps(db, eventId, unwritten.splice(0));
       }
       outputs[step.name] = result.output;
       if (result.outcome !== undefined) {
@@ -98,7 +107,7 @@ export function createRunner(options: RunnerOptions) {
         break;
       }
     }
-    await completeEvent(db, eventId, outcome);
+    await endAttempt(db, eventId, { kind: 'completed', outcome }, unwritten);
     metrics.workflowEvents.inc({ result: `completed_${outcome}` });
     logger.info({ outcome }, 'event completed');
     return { kind: 'completed', outcome };
@@ -108,12 +117,21 @@ export function createRunner(options: RunnerOptions) {
     event: EventRecord,
     step: string,
     error: unknown,
-    elapsedMs: number,
+    attempt: { startedAt: Date; elapsed: number; unwritten: StepRecord[] },
     logger: Logger,
   ): Promise<RunResult> {
     const { code, retryable, retryAfterMs } = classifyError(error);
     const message = scrubText(error instanceof Error ? error.message : String(error));
-    await stepFailed(db, event.id, step, { code, message }, elapsedMs);
+    const records: StepRecord[] = [
+      ...attempt.unwritten,
+      {
+        step,
+        status: 'failed',
+        startedAt: attempt.startedAt,
+        durationMs: attempt.elapsed,
+        error: { code, message },
+      },
+    ];
     metrics.stepErrors.inc({ step, code });
 
     const delayMs = retryable
@@ -121,14 +139,14 @@ export function createRunner(options: RunnerOptions) {
       : undefined;
     if (delayMs === undefined) {
       const reason = retryable ? `retries exhausted after ${event.attempts} attempts: ${message}` : message;
-      await failEvent(db, event.id, { code, message: `${step}: ${reason}` });
+      await endAttempt(db, event.id, { kind: 'failed', code, message: `${step}: ${reason}` }, records);
       metrics.workflowEvents.inc({ result: 'failed' });
       logger.warn({ step, code, retryable }, 'event failed');
       return { kind: 'failed', code };
     }
 
     const at = new Date(Date.now() + delayMs);
-    await recordRetry(db, event.id, at, { code, message: `${step}: ${message}` });
+    await endAttempt(db, event.id, { kind: 'retry', at, code, message: `${step}: ${message}` }, records);
     metrics.retries.inc({ code });
     logger.info({ step, code, delayMs }, 'event will be retried');
     return { kind: 'retry_scheduled', delayMs, code };
