@@ -30,9 +30,15 @@ const log = (line: string) =>
 // ---- database server -------------------------------------------------------------------------
 const dataDir = mkdtempSync(join(tmpdir(), 'c2s-bench-'));
 chmodSync(dataDir, 0o711); // run as root, the embedded server's own user must reach its cluster inside
+/** BENCH_PG_STATS=1: print the pipeline's costliest statements (pg_stat_statements). */
+const PG_STATS = process.env.BENCH_PG_STATS === '1';
 const embedded = process.env.BENCH_DATABASE_URL
   ? undefined
-  : await startEmbeddedDatabase({ dataDir: join(dataDir, 'pg'), logger: createLogger('warn') });
+  : await startEmbeddedDatabase({
+      dataDir: join(dataDir, 'pg'),
+      logger: createLogger('warn'),
+      settings: PG_STATS ? { shared_preload_libraries: 'pg_stat_statements' } : {},
+    });
 const serverUrl = process.env.BENCH_DATABASE_URL ?? embedded!.adminUrl;
 let databaseCounter = 0;
 async function freshDatabase(label: string): Promise<string> {
@@ -44,6 +50,16 @@ async function freshDatabase(label: string): Promise<string> {
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+async function sql(url: string, text: string): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows;
+  } finally {
+    await client.end();
+  }
 }
 
 // ---- payloads --------------------------------------------------------------------------------
@@ -256,10 +272,9 @@ async function ingestScenarios(): Promise<void> {
 // ---- 3, 4 and 5: the whole pipeline ---------------------------------------------------------
 async function pipelineScenarios(): Promise<void> {
   const simulators = await startSimulators();
-  const pipelineService = await child(
-    ['src/main.ts', '--role=all'],
-    pipelineEnv(await freshDatabase('pipeline'), simulators.env),
-  );
+  const pipelineDb = await freshDatabase('pipeline');
+  if (PG_STATS) await sql(pipelineDb, 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  const pipelineService = await child(['src/main.ts', '--role=all'], pipelineEnv(pipelineDb, simulators.env));
   log(
     `pipeline: ${PIPELINE_LEADS} leads posted as fast as accepted (32 concurrent), worker concurrency ${WORKER_CONCURRENCY}`,
   );
@@ -274,6 +289,16 @@ async function pipelineScenarios(): Promise<void> {
     `  ${round(pipeline.leadsPerSecond)} leads/s; webhook-to-note p50 ${pipeline.p50} ms, p99 ${pipeline.p99} ms`,
   );
 
+  if (PG_STATS) {
+    const top = await sql(
+      pipelineDb,
+      `SELECT calls, round(total_exec_time)::int AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms,
+              left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS query
+       FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+       ORDER BY total_exec_time DESC LIMIT 20`,
+    );
+    for (const row of top) log(`  pg: ${JSON.stringify(row)}`);
+  }
   log('light load: 20 leads/s for 20 s');
   const light = await runPipeline(pipelineService.url, simulators.c2s, 400, 20);
   Object.assign(results, { light_e2e_p50_ms: light.p50, light_e2e_p99_ms: light.p99 });

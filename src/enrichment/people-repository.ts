@@ -16,11 +16,12 @@ export async function freshDossier(db: pg.Pool, cpf: string, maxAgeMs: number): 
   return rows[0]?.dossier ?? null;
 }
 
+/** The stored dossiers of these CPFs. (`bpchar[]`: a `text[]` would cast the column and miss its index.) */
 export async function dossiersByCpf(db: pg.Pool, cpfs: readonly string[]): Promise<Map<string, Dossier>> {
   const { rows } = await db.query<{ cpf: string; dossier: Dossier }>({
     name: 'dossiers-by-cpf',
     text: `SELECT p.cpf, e.dossier FROM people.enrichments e JOIN people.parties p ON p.id = e.party_id
-           WHERE p.cpf = ANY($1::text[]) AND e.provider = $2`,
+           WHERE p.cpf = ANY($1::bpchar[]) AND e.provider = $2`,
     values: [cpfs, WORK_API],
   });
   return new Map(rows.map((row) => [row.cpf, row.dossier]));
