@@ -1,7 +1,7 @@
 // `npm run bench`: ingest and whole-pipeline benchmarks, each figure a median over alternating
 // rounds against baselines measured in the same run. Everything runs on 127.0.0.1.
 import autocannon from 'autocannon';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -202,6 +202,13 @@ const pipelineEnv = (dbUrl: string, simulatorEnv: Record<string, string>) =>
     LOG_LEVEL: 'info',
   });
 
+/** The service runs as `npm start` runs it: with the Node flags of the start script. */
+const SERVICE = (() => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.split(/\s+/);
+  return [...words.filter((word) => word.startsWith('--')), 'src/main.ts'];
+})();
+
 const children: Child[] = [];
 async function child(args: string[], env: Record<string, string>, readyPath?: string): Promise<Child> {
   const started = await startChild(args, env, readyPath);
@@ -230,7 +237,7 @@ async function ingestScenarios(): Promise<void> {
   log(
     `ingest: ${ROUNDS} rounds of ${SECONDS} s per target, 32 connections, ~${JSON.stringify(leadEvent()).length} B events`,
   );
-  const service = await child(['src/main.ts', '--role=api'], serviceEnv(await freshDatabase('ingest')));
+  const service = await child([...SERVICE, '--role=api'], serviceEnv(await freshDatabase('ingest')));
   const naive = await child(
     ['bench/baseline-server.ts', 'naive'],
     { DB_URL: await freshDatabase('naive') },
@@ -274,7 +281,7 @@ async function pipelineScenarios(): Promise<void> {
   const simulators = await startSimulators();
   const pipelineDb = await freshDatabase('pipeline');
   if (PG_STATS) await sql(pipelineDb, 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-  const pipelineService = await child(['src/main.ts', '--role=all'], pipelineEnv(pipelineDb, simulators.env));
+  const pipelineService = await child([...SERVICE, '--role=all'], pipelineEnv(pipelineDb, simulators.env));
   log(
     `pipeline: ${PIPELINE_LEADS} leads posted as fast as accepted (32 concurrent), worker concurrency ${WORKER_CONCURRENCY}`,
   );
@@ -313,7 +320,7 @@ async function startScenarios(): Promise<void> {
   const startDir = join(dataDir, 'start');
   for (const key of ['cold_start_s', 'warm_start_s']) {
     const t0 = performance.now();
-    const started = await child(['src/main.ts'], { DATA_DIR: startDir, WEBHOOK_SECRET: SECRET });
+    const started = await child(SERVICE, { DATA_DIR: startDir, WEBHOOK_SECRET: SECRET });
     results[key] = round((performance.now() - t0) / 1000, 2);
     await stopAll();
     void started;
@@ -327,9 +334,9 @@ async function scalingScenario(): Promise<void> {
   const scaling: Record<string, number> = {};
   for (const workers of [1, 2, 4]) {
     const dbUrl = await freshDatabase(`scale${workers}`);
-    const api = await child(['src/main.ts', '--role=api'], pipelineEnv(dbUrl, simulators.env));
+    const api = await child([...SERVICE, '--role=api'], pipelineEnv(dbUrl, simulators.env));
     for (let w = 0; w < workers; w++)
-      await child(['src/main.ts', '--role=worker'], pipelineEnv(dbUrl, simulators.env));
+      await child([...SERVICE, '--role=worker'], pipelineEnv(dbUrl, simulators.env));
     const run = await runPipeline(api.url, simulators.c2s, SCALING_LEADS, 0);
     scaling[`workers_${workers}`] = round(run.leadsPerSecond);
     log(`scaling: ${workers} worker process(es): ${round(run.leadsPerSecond)} leads/s`);
