@@ -5,9 +5,8 @@ import type { Dossier, NoteMatch, NoteOptions } from '../people/types.ts';
 import type { Step } from '../workflow/runner.ts';
 import type { ComposedNote } from '../workflow/steps/post-note.ts';
 import type { LeadContacts } from './contacts-step.ts';
-import type { FetchedDossiers } from './fetch-dossier-step.ts';
+import { dossiersOf, type FetchedDossiers } from './fetch-dossier-step.ts';
 import type { FoundCpfs } from './find-cpf-step.ts';
-import { dossiersByCpf } from './people-repository.ts';
 
 /** Who the note presents, from the CPFs found and the dossiers fetched. */
 export function noteMatch(
@@ -37,7 +36,7 @@ export function composeNoteStep(deps: { db: pg.Pool; options: NoteOptions }): St
   return {
     name: 'compose_note',
     replayable: true,
-    async run({ outputs }) {
+    async run({ outputs, memo }) {
       const contacts = outputs.normalise_contacts as LeadContacts;
       const found = (outputs.find_cpf ?? {
         leadCpf: null,
@@ -46,7 +45,7 @@ export function composeNoteStep(deps: { db: pg.Pool; options: NoteOptions }): St
         sources: {},
       }) as FoundCpfs;
       const fetched = (outputs.fetch_dossier ?? { found: [], missing: [] }) as FetchedDossiers;
-      const match = noteMatch(found, await dossiersByCpf(deps.db, fetched.found), contacts);
+      const match = noteMatch(found, await dossiersOf(deps.db, memo, fetched.found), contacts);
       const note: ComposedNote = match
         ? {
             ref: contacts.ref,

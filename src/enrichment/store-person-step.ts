@@ -1,20 +1,20 @@
 import type pg from 'pg';
 import type { Step } from '../workflow/runner.ts';
 import type { LeadContacts } from './contacts-step.ts';
-import type { FetchedDossiers } from './fetch-dossier-step.ts';
+import { dossiersOf, type FetchedDossiers } from './fetch-dossier-step.ts';
 import type { FoundCpfs } from './find-cpf-step.ts';
-import { dossiersByCpf, storePerson } from './people-repository.ts';
+import { storePerson } from './people-repository.ts';
 
 /** Stores each person found, with the lead's contacts that led to them, and links the lead. */
 export function storePersonStep(deps: { db: pg.Pool }): Step {
   return {
     name: 'store_person',
     replayable: true,
-    async run({ event, outputs }) {
+    async run({ event, outputs, memo }) {
       const contacts = outputs.normalise_contacts as LeadContacts;
       const cpfs = outputs.find_cpf as FoundCpfs;
       const { found } = outputs.fetch_dossier as FetchedDossiers;
-      const dossiers = await dossiersByCpf(deps.db, found);
+      const dossiers = await dossiersOf(deps.db, memo, found);
       for (const [cpf, dossier] of dossiers) {
         const own = cpfs.leadCpf === cpf;
         await storePerson(deps.db, dossier, {

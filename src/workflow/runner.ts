@@ -21,6 +21,11 @@ export interface StepContext {
   readonly outputs: Readonly<Record<string, unknown>>;
   /** Aborted when the worker must stop; long calls should give up (and be retried). */
   readonly signal: AbortSignal;
+  /**
+   * Values a step leaves for later steps of the same attempt, in memory only (never
+   * checkpointed): a resumed attempt starts without them, so a step must be able to do without.
+   */
+  readonly memo: Map<string, unknown>;
   readonly logger: Logger;
 }
 
@@ -78,6 +83,7 @@ export function createRunner(options: RunnerOptions) {
       event.attempts > 1 ? await loadCheckpoints(db, eventId) : new Map<string, Checkpoint>();
     const outputs: Record<string, unknown> = {};
     const unwritten: StepRecord[] = [];
+    const memo = new Map<string, unknown>();
     let outcome: Outcome = 'enriched';
     for (const [index, step] of steps.entries()) {
       const done = checkpoints.get(step.name);
@@ -88,7 +94,7 @@ export function createRunner(options: RunnerOptions) {
         const startedAt = new Date();
         const started = performance.now();
         try {
-          result = (await step.run({ event, outputs, signal, logger })) ?? {};
+          result = (await step.run({ event, outputs, signal, logger, memo })) ?? {};
         } catch (error) {
           const elapsed = performance.now() - started;
           metrics.stepDuration.observe({ step: step.name, result: 'failed' }, elapsed / 1000);
