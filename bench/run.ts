@@ -56,7 +56,7 @@ async function sql(url: string, text: string): Promise<Record<string, unknown>[]
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query(text)).rows;
+    return (await client.query<Record<string, unknown>>(text)).rows;
   } finally {
     await client.end();
   }
