@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { inspect } from 'node:util';
 import {
   MAX_PAYLOAD_DEPTH,
+  mayHoldUnstorableText,
   normaliseEvent,
   storablePayload,
   type LeadEvent,
@@ -314,4 +315,16 @@ test('an updated_at in the first century keeps its year', () => {
     accepted({ id: '1', attributes: { updated_at: '0004-02-29T23:00:00-03:00' } }).updatedAt,
     '0004-03-01T02:00:00.000Z',
   );
+});
+
+test('mayHoldUnstorableText flags NUL and surrogate escapes, and only those', () => {
+  assert.equal(mayHoldUnstorableText('{"a":"x\\u0000y"}'), true);
+  assert.equal(mayHoldUnstorableText('{"a":"\\ud83d"}'), true);
+  assert.equal(mayHoldUnstorableText('{"a":"\\uDC00"}'), true);
+  assert.equal(mayHoldUnstorableText('{"a":"\\u00e9 caf\u00e9 \ud83d\ude00"}'), false);
+  // What the flag lets through must be storable as it is.
+  const body = '{"id":"l-1","attributes":{"updated_at":"2026-11-20T10:15:00Z","name":"Jos\\u00e9"}}';
+  const result = normaliseEvent(JSON.parse(body), !mayHoldUnstorableText(body));
+  assert.ok(result.ok);
+  assert.equal((result.event.payload as { attributes: { name: string } }).attributes.name, 'José');
 });

@@ -58,11 +58,15 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function normaliseEvent(raw: unknown): NormalisedEvent {
+/**
+ * `textChecked`: the caller knows every string in `raw` is storable (see `mayHoldUnstorableText`),
+ * so only the nesting is checked.
+ */
+export function normaliseEvent(raw: unknown, textChecked = false): NormalisedEvent {
   if (!isObject(raw)) {
     return { ok: false, reason: 'not_an_object', message: 'an event must be a JSON object' };
   }
-  const payload = storablePayload(raw);
+  const payload = storablePayload(raw, textChecked);
   if (payload === undefined) {
     return {
       ok: false,
@@ -122,26 +126,30 @@ function hookActionOf(value: unknown): string | null {
  * The walk is iterative so hostile nesting cannot overflow the stack; the copy is made only
  * when needed, so the usual payload is stored as it came.
  */
-export function storablePayload(value: unknown): unknown {
+export function storablePayload(value: unknown, textChecked = false): unknown {
+  if (typeof value === 'string') return textChecked || isStorableText(value) ? value : storableText(value);
   let needsCopy = false;
   const pending: Array<[unknown, number]> = [[value, 1]];
   while (pending.length > 0) {
     const [node, depth] = pending.pop()!;
-    if (typeof node === 'string') {
-      if (!isStorableText(node)) needsCopy = true;
-    } else if (typeof node === 'object' && node !== null) {
-      if (depth > MAX_PAYLOAD_DEPTH) return undefined;
-      if (Array.isArray(node)) {
-        for (const item of node) pending.push([item, depth + 1]);
-      } else {
-        for (const [key, item] of Object.entries(node)) {
-          if (!isStorableText(key)) needsCopy = true;
-          pending.push([item, depth + 1]);
-        }
-      }
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > MAX_PAYLOAD_DEPTH) return undefined;
+    for (const [key, item] of Object.entries(node)) {
+      if (!textChecked && (!isStorableText(key) || (typeof item === 'string' && !isStorableText(item))))
+        needsCopy = true;
+      if (typeof item === 'object' && item !== null) pending.push([item, depth + 1]);
     }
   }
   return needsCopy ? copyStorable(value) : value;
+}
+
+/**
+ * False when JSON text certainly parses to storable strings only: NUL and lone surrogates can only
+ * be written as `\u` escapes (raw control characters are invalid JSON, and decoded UTF-8 holds
+ * no lone surrogate). One scan of the body then spares walking every string of every event.
+ */
+export function mayHoldUnstorableText(json: string): boolean {
+  return /\\u(?:0000|[dD][89a-fA-F])/.test(json);
 }
 
 function isStorableText(text: string): boolean {

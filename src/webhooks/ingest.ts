@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { BacklogFullError, DatabaseUnavailableError, isDatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics.ts';
-import { normaliseEvent, storableText, type LeadEvent } from './envelope.ts';
+import { mayHoldUnstorableText, normaliseEvent, storableText, type LeadEvent } from './envelope.ts';
 import { countBacklog, recordRejected, type RejectedRecord } from './events-repository.ts';
 import { createGroupCommit } from './group-commit.ts';
 import type { EventResult } from './schemas.ts';
@@ -78,8 +78,9 @@ export function createIngest(options: IngestOptions) {
     const firstIndexOfKey = new Map<string, number>();
     const rejected: RejectedRecord[] = [];
 
+    const textChecked = !mayHoldUnstorableText(rawBody);
     items.forEach((item, index) => {
-      const normalised = normaliseEvent(item);
+      const normalised = normaliseEvent(item, textChecked);
       if (!normalised.ok) {
         results.push({
           index,

@@ -35,6 +35,7 @@ export function parseInstant(text: string): string | undefined {
 
 /** Date.UTC, except that years 0–99 stay themselves (Date.UTC maps them to 1900–1999). */
 function utcMillis(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): number {
+  if (year >= 100) return Date.UTC(year, month - 1, day, hour, minute, second);
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute, second, 0);
@@ -42,5 +43,6 @@ function utcMillis(year: number, month: number, day: number, hour = 0, minute = 
 }
 
 function daysInMonth(year: number, month: number): number {
-  return new Date(utcMillis(year, month + 1, 0)).getUTCDate();
+  if (month !== 2) return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
 }
