@@ -40,10 +40,13 @@ WITH input AS (
   ON CONFLICT (lead_id, updated_at) DO NOTHING
   RETURNING id, lead_id, updated_at, status
 )
-SELECT i.id AS inserted_id, i.status, e.id AS existing_id
+SELECT i.id AS inserted_id, i.status,
+       -- Looked up for duplicates only, by key: a join here let the planner scan the whole table.
+       CASE WHEN i.id IS NULL THEN (
+         SELECT e.id FROM webhook_events e WHERE e.lead_id = c.lead_id AND e.updated_at = c.updated_at
+       ) END AS existing_id
 FROM classified c
 LEFT JOIN inserted i ON i.lead_id = c.lead_id AND i.updated_at = c.updated_at
-LEFT JOIN webhook_events e ON i.id IS NULL AND e.lead_id = c.lead_id AND e.updated_at = c.updated_at
 ORDER BY c.ord`;
 
 export async function insertEvents(
