@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../src/log/logger.ts';
-import { claimEvents, createWaker, listenForWakeups, renewLeases, type Lease } from '../src/queue/queue.ts';
+import { createWaker, listenForWakeups, renewLeases, type Lease } from '../src/queue/queue.ts';
+import { startAttempts } from '../src/workflow/event-repository.ts';
 import type { Step } from '../src/workflow/runner.ts';
 import { defer } from './helpers/cleanup.ts';
 import { freshDatabase, type TestDatabase } from './helpers/database.ts';
@@ -11,6 +12,13 @@ import { settled } from './helpers/workflow.ts';
 
 const workerA: Lease = { workerId: 'worker-a', seconds: 30 };
 const workerB: Lease = { workerId: 'worker-b', seconds: 30 };
+
+/** Starts attempts as a worker would; the ids of the events taken. */
+async function claimEvents(db: TestDatabase['pool'], lease: Lease, limit: number): Promise<string[]> {
+  return (await startAttempts(db, lease, limit)).map((attempt) =>
+    attempt.kind === 'run' ? attempt.event.id : attempt.eventId,
+  );
+}
 
 async function leadsOf(db: TestDatabase, ids: readonly string[]): Promise<string[]> {
   const { rows } = await db.pool.query<{ lead_id: string }>(

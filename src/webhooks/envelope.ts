@@ -1,3 +1,4 @@
+import { storableText } from '../db/text.ts';
 import { parseInstant } from './instant.ts';
 
 /**
@@ -154,11 +155,6 @@ export function mayHoldUnstorableText(json: string): boolean {
 
 function isStorableText(text: string): boolean {
   return text.isWellFormed() && !text.includes('\u0000');
-}
-
-/** Text PostgreSQL can store: no NUL, no lone surrogate. */
-export function storableText(text: string): string {
-  return text.toWellFormed().replaceAll('\u0000', '\uFFFD');
 }
 
 function copyStorable(value: unknown): unknown {

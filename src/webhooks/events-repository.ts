@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { storableText, type LeadEvent, type RejectedEvent } from './envelope.ts';
+import { storableText } from '../db/text.ts';
+import type { LeadEvent, RejectedEvent } from './envelope.ts';
 
 /** Rejected input is kept up to this many characters: enough to see what was wrong. */
 const EXCERPT_CHARS = 8192;

@@ -4,10 +4,9 @@ import type { Logger } from '../log/logger.ts';
 import { scrubText } from '../log/mask.ts';
 import type { Metrics } from '../metrics.ts';
 import {
-  beginAttempt,
-  endAttempt,
+  createAttemptWriter,
   loadCheckpoints,
-  recordSteps,
+  type Attempt,
   type Checkpoint,
   type EventRecord,
   type Outcome,
@@ -56,26 +55,26 @@ export interface RunnerOptions {
 
 export type RunResult =
   | { readonly kind: 'completed'; readonly outcome: Outcome }
-  | { readonly kind: 'superseded' | 'already_finished' }
+  | { readonly kind: 'superseded' }
   | { readonly kind: 'retry_scheduled'; readonly delayMs: number; readonly code: string }
   | { readonly kind: 'failed'; readonly code: string };
 
 /**
- * Runs one event through the steps. Each step's outcome is checkpointed: a later attempt skips
- * the steps that succeeded (reusing their outputs), so a paid lookup or a posted note is never
- * repeated, and resumes at the step that failed.
+ * Runs started attempts (see `startAttempts`) through the steps. Each step's outcome is
+ * checkpointed: a later attempt skips the steps that succeeded (reusing their outputs), so a paid
+ * lookup or a posted note is never repeated, and resumes at the step that failed.
  */
 export function createRunner(options: RunnerOptions) {
   const { db, steps, metrics } = options;
+  const writer = createAttemptWriter(db);
 
-  return async function runEvent(eventId: string, signal: AbortSignal): Promise<RunResult> {
-    const attempt = await beginAttempt(db, eventId);
-    if (attempt.kind !== 'run') {
-      if (attempt.kind === 'finished') return { kind: 'already_finished' };
+  return async function runAttempt(attempt: Attempt, signal: AbortSignal): Promise<RunResult> {
+    if (attempt.kind === 'superseded') {
       metrics.workflowEvents.inc({ result: 'superseded' });
       return { kind: 'superseded' };
     }
     const { event } = attempt;
+    const eventId = event.id;
     const logger = options.logger.child({ eventId, leadId: event.leadId, attempt: event.attempts });
 
     // A first attempt has nothing to resume from.
@@ -105,7 +104,7 @@ export function createRunner(options: RunnerOptions) {
         metrics.stepDuration.observe({ step: step.name, result: 'succeeded' }, elapsed / 1000);
         // When the run ends here, the statement that ends it is the next one and carries the record.
         const last = index === steps.length - 1 || result.outcome !== undefined;
-        if (!step.replayable && !last) await recordSteps(db, eventId, unwritten.splice(0));
+        if (!step.replayable && !last) await writer.recordSteps({ eventId, records: unwritten.splice(0) });
       }
       outputs[step.name] = result.output;
       if (result.outcome !== undefined) {
@@ -113,7 +112,7 @@ export function createRunner(options: RunnerOptions) {
         break;
       }
     }
-    await endAttempt(db, eventId, { kind: 'completed', outcome }, unwritten);
+    await writer.endAttempt({ eventId, ending: { kind: 'completed', outcome }, records: unwritten });
     metrics.workflowEvents.inc({ result: `completed_${outcome}` });
     logger.info({ outcome }, 'event completed');
     return { kind: 'completed', outcome };
@@ -145,14 +144,16 @@ export function createRunner(options: RunnerOptions) {
       : undefined;
     if (delayMs === undefined) {
       const reason = retryable ? `retries exhausted after ${event.attempts} attempts: ${message}` : message;
-      await endAttempt(db, event.id, { kind: 'failed', code, message: `${step}: ${reason}` }, records);
+      const ending = { kind: 'failed', code, message: `${step}: ${reason}` } as const;
+      await writer.endAttempt({ eventId: event.id, ending, records });
       metrics.workflowEvents.inc({ result: 'failed' });
       logger.warn({ step, code, retryable }, 'event failed');
       return { kind: 'failed', code };
     }
 
     const at = new Date(Date.now() + delayMs);
-    await endAttempt(db, event.id, { kind: 'retry', at, code, message: `${step}: ${message}` }, records);
+    const ending = { kind: 'retry', at, code, message: `${step}: ${message}` } as const;
+    await writer.endAttempt({ eventId: event.id, ending, records });
     metrics.retries.inc({ code });
     logger.info({ step, code, delayMs }, 'event will be retried');
     return { kind: 'retry_scheduled', delayMs, code };

@@ -4,7 +4,8 @@ import type pg from 'pg';
 import type { Logger } from '../log/logger.ts';
 import { scrubText } from '../log/mask.ts';
 import type { Metrics } from '../metrics.ts';
-import { claimEvents, listenForWakeups, renewLeases, type Lease } from '../queue/queue.ts';
+import { listenForWakeups, renewLeases, type Lease } from '../queue/queue.ts';
+import { startAttempts, type Attempt } from './event-repository.ts';
 import type { RetryPolicy } from './retry.ts';
 import { createRunner, type Step } from './runner.ts';
 
@@ -42,7 +43,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     seconds: options.leaseSeconds,
   };
-  const runEvent = createRunner({
+  const runAttempt = createRunner({
     db,
     steps: options.steps,
     retry: options.retry,
@@ -65,10 +66,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         wanted = false;
         while (!stopping && running.size < concurrency) {
           const room = Math.min(BATCH_SIZE, concurrency - running.size);
-          const ids = await claimEvents(db, lease, room);
+          const attempts = await startAttempts(db, lease, room);
           // One of ours whose lease lapsed (a stalled renewal) is still running here: keep it.
-          for (const id of ids) if (!running.has(id)) start(id);
-          if (ids.length < room) break;
+          for (const attempt of attempts) if (!running.has(idOf(attempt))) start(attempt);
+          if (attempts.length < room) break;
         }
       }
     } catch (error) {
@@ -76,9 +77,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     }
   };
 
-  const start = (eventId: string) => {
+  const start = (attempt: Attempt) => {
+    const eventId = idOf(attempt);
     const controller = new AbortController();
-    const done = runEvent(eventId, controller.signal)
+    const done = runAttempt(attempt, controller.signal)
       .then(() => undefined)
       .catch((error: unknown) => {
         // The run's own bookkeeping failed (database away): the lease runs out and it runs again.
@@ -128,3 +130,5 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     },
   };
 }
+
+const idOf = (attempt: Attempt) => (attempt.kind === 'run' ? attempt.event.id : attempt.eventId);
