@@ -124,24 +124,45 @@ function hookActionOf(value: unknown): string | null {
 /**
  * The payload as PostgreSQL's jsonb can hold it, or undefined when it nests too deep.
  * jsonb refuses `\u0000` and lone surrogates, which JSON allows: those characters become U+FFFD.
- * The walk is iterative so hostile nesting cannot overflow the stack; the copy is made only
- * when needed, so the usual payload is stored as it came.
+ * The copy is made only when needed, so the usual payload is stored as it came. `textChecked`:
+ * the caller has ruled out such characters (see `mayHoldUnstorableText`); only depth is checked.
  */
 export function storablePayload(value: unknown, textChecked = false): unknown {
-  if (typeof value === 'string') return textChecked || isStorableText(value) ? value : storableText(value);
-  let needsCopy = false;
-  const pending: Array<[unknown, number]> = [[value, 1]];
-  while (pending.length > 0) {
-    const [node, depth] = pending.pop()!;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth > MAX_PAYLOAD_DEPTH) return undefined;
-    for (const [key, item] of Object.entries(node)) {
-      if (!textChecked && (!isStorableText(key) || (typeof item === 'string' && !isStorableText(item))))
-        needsCopy = true;
-      if (typeof item === 'object' && item !== null) pending.push([item, depth + 1]);
+  const found = scan(value, 1, !textChecked);
+  if (found === TOO_DEEP) return undefined;
+  return found === NEEDS_COPY ? copyStorable(value) : value;
+}
+
+const FINE = 0;
+const NEEDS_COPY = 1;
+const TOO_DEEP = 2;
+
+/**
+ * Walks a parsed JSON value: TOO_DEEP past MAX_PAYLOAD_DEPTH, NEEDS_COPY when a string (or key)
+ * is not storable. Recursion stops at MAX_PAYLOAD_DEPTH, so hostile nesting cannot overflow the
+ * stack.
+ */
+function scan(node: unknown, depth: number, checkText: boolean): number {
+  if (typeof node === 'string') return checkText && !isStorableText(node) ? NEEDS_COPY : FINE;
+  if (typeof node !== 'object' || node === null) return FINE;
+  if (depth > MAX_PAYLOAD_DEPTH) return TOO_DEEP;
+  let found = FINE;
+  if (Array.isArray(node)) {
+    for (const item of node) {
+      const inner = scan(item, depth + 1, checkText);
+      if (inner === TOO_DEEP) return TOO_DEEP;
+      found |= inner;
     }
+    return found;
   }
-  return needsCopy ? copyStorable(value) : value;
+  const record = node as Record<string, unknown>;
+  for (const key in record) {
+    if (checkText && !isStorableText(key)) found = NEEDS_COPY;
+    const inner = scan(record[key], depth + 1, checkText);
+    if (inner === TOO_DEEP) return TOO_DEEP;
+    found |= inner;
+  }
+  return found;
 }
 
 /**
