@@ -23,10 +23,12 @@ export interface StoredEvent {
  */
 const INSERT_EVENTS = `
 WITH input AS (
-  SELECT x.lead_id, x.updated_at, x.hook_action, x.payload, x.request_id, x.ord
+  SELECT x.lead_id, x.updated_at, x.hook_action, p.payload, x.request_id, x.ord
   FROM ROWS FROM (json_to_recordset($1::json)
-    AS (lead_id text, updated_at timestamptz, hook_action text, payload jsonb, request_id text))
-    WITH ORDINALITY AS x(lead_id, updated_at, hook_action, payload, request_id, ord)
+    AS (lead_id text, updated_at timestamptz, hook_action text, request_id text))
+    WITH ORDINALITY AS x(lead_id, updated_at, hook_action, request_id, ord)
+  -- Payloads apart, as one jsonb array: each is parsed once (inside the json record, twice).
+  JOIN jsonb_array_elements($2::jsonb) WITH ORDINALITY AS p(payload, ord) ON p.ord = x.ord
 ), classified AS (
   SELECT input.*,
          input.updated_at < greatest(
@@ -60,15 +62,15 @@ export async function insertEvents(
       lead_id: event.leadId,
       updated_at: event.updatedAt,
       hook_action: event.hookAction,
-      payload: event.payload,
       request_id: requestIds[n],
     })),
   );
+  const payloads = JSON.stringify(events.map((event) => event.payload));
   const { rows } = await db.query<{
     inserted_id: string | null;
     status: 'received' | 'stale' | null;
     existing_id: string | null;
-  }>({ name: 'insert-webhook-events', text: INSERT_EVENTS, values: [input] });
+  }>({ name: 'insert-webhook-events', text: INSERT_EVENTS, values: [input, payloads] });
   return rows.map((row) =>
     row.inserted_id !== null && row.status !== null
       ? { status: row.status, eventId: row.inserted_id }
