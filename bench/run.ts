@@ -18,7 +18,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PIPELINE_LEADS = Number(process.env.BENCH_PIPELINE_LEADS ?? 5000);
 const SCALING_LEADS = Number(process.env.BENCH_SCALING_LEADS ?? 2000);
-const WORKER_CONCURRENCY = process.env.BENCH_WORKER_CONCURRENCY ?? '16';
+const WORKER_CONCURRENCY = process.env.BENCH_WORKER_CONCURRENCY ?? '64';
 /** Which parts to run (all by default): ingest, pipeline, start, scaling. */
 const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'ingest,pipeline,start,scaling').split(','));
 const SECRET = 'bench-secret-0123456789abcdef';
