@@ -439,7 +439,7 @@ async function runPipeline(
   const deadline = Date.now() + 300_000;
   let notes = c2s.notes().filter((note) => ids.has(note.leadId));
   while (notes.length < count && Date.now() < deadline) {
-    await sleep(100);
+    await sleep(500); // the figures use receipt times, not when the poll saw them
     notes = c2s.notes().filter((note) => ids.has(note.leadId));
   }
   if (notes.length < count) throw new Error(`only ${notes.length} of ${count} notes arrived`);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Logger } from '../log/logger.ts';
 import { scrubText } from '../log/mask.ts';
@@ -31,30 +32,26 @@ export async function renewLeases(db: pg.Pool, lease: Lease, eventIds: readonly 
 }
 
 /**
- * Returns a function that wakes the workers after events were committed. Concurrent calls share
- * one NOTIFY (and at most one more after it), so a busy ingest sends a few a second, not one per
- * commit. The NOTIFY runs outside the storing transaction: inside, it would hold a server-wide
- * lock through every commit. Should one be missed, workers still poll every second.
+ * Returns a function that wakes the workers after events were committed. The first call sends a
+ * NOTIFY at once; calls while one is under way, or within `minIntervalMs` of the last, share
+ * the next one. So a busy ingest sends at most a hundred a second, and a lone event wakes workers
+ * without delay. The NOTIFY runs outside the storing transaction: inside, it would hold a
+ * server-wide lock through every commit. Should one be missed, workers still poll every second.
  */
-export function createWaker(db: pg.Pool): () => Promise<void> {
-  let inFlight: Promise<void> | undefined;
-  let again = false;
-  const notify = async (): Promise<void> => {
-    try {
-      do {
-        again = false;
-        await db.query({ name: 'wake-workers', text: 'SELECT pg_notify($1, NULL)', values: [WAKE_CHANNEL] });
-      } while (again);
-    } finally {
-      inFlight = undefined;
-    }
+export function createWaker(db: pg.Pool, minIntervalMs = 10): () => Promise<void> {
+  let next: Promise<void> | undefined;
+  let lastSentAt = 0;
+  const send = async (): Promise<void> => {
+    const wait = lastSentAt + minIntervalMs - Date.now();
+    if (wait > 0) await sleep(wait);
+    next = undefined; // calls from here on need a NOTIFY after this one
+    lastSentAt = Date.now();
+    await db.query({ name: 'wake-workers', text: 'SELECT pg_notify($1, NULL)', values: [WAKE_CHANNEL] });
   };
+  let sending: Promise<void> = Promise.resolve();
   return () => {
-    if (inFlight) {
-      again = true;
-      return inFlight;
-    }
-    return (inFlight = notify());
+    next ??= sending = sending.catch(() => {}).then(send);
+    return next;
   };
 }
 

@@ -88,7 +88,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       })
       .finally(() => {
         running.delete(eventId);
-        if (!stopping) void fill();
+        // Under load, take more once a batch's worth of room is free: one claim per few runs, not
+        // per run. With room to spare (a light load), take at once.
+        if (!stopping && concurrency - running.size >= Math.min(BATCH_SIZE, concurrency)) void fill();
       });
     running.set(eventId, { controller, done });
   };
