@@ -187,7 +187,7 @@ export function loadConfig(env: Env): Config {
       maxBacklog: integer('INGEST_MAX_BACKLOG', 100000, 1, 100_000_000),
     },
     workflow: {
-      concurrency: integer('WORKER_CONCURRENCY', 32, 1, 256),
+      concurrency: integer('WORKER_CONCURRENCY', 8, 1, 256),
       leaseSeconds: integer('WORKER_LEASE_SECONDS', 15, 2, 3600),
       drainTimeoutMs: integer('WORKER_DRAIN_SECONDS', 15, 0, 3600) * 1000,
       retry: {
