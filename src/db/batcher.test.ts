@@ -42,3 +42,17 @@ test('batches hold at most maxItems', async () => {
   await Promise.all(Array.from({ length: 8 }, (_, n) => write(n)));
   assert.deepEqual(sizes, [1, 3, 3, 1], 'the first goes alone, at once');
 });
+
+test('each caller gets its own result from a shared batch', async () => {
+  const seen: number[][] = [];
+  const double = createBatcher<number, number>(async (items) => {
+    seen.push(items);
+    await sleep(5);
+    return items.map((n) => n * 2);
+  });
+  const first = double(1);
+  await sleep(1);
+  const results = await Promise.all([first, double(2), double(3)]);
+  assert.deepEqual(results, [2, 4, 6]);
+  assert.deepEqual(seen, [[1], [2, 3]]);
+});

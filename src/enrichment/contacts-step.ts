@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { noteSent } from '../notes/ledger.ts';
+import { createBatcher } from '../db/batcher.ts';
+import { notesSent } from '../notes/ledger.ts';
 import { cpfCandidatesFromLead } from '../people/cpf-extraction.ts';
 import { normaliseEmail } from '../people/email.ts';
 import { noteRef } from '../people/note.ts';
@@ -46,6 +47,7 @@ const text = (value: unknown): string | undefined =>
  * look up ends as `no_match` (unless a no-match note is wanted).
  */
 export function normaliseContactsStep(deps: { db: pg.Pool; noteOnNoMatch: boolean }): Step {
+  const noteSent = createBatcher<string, boolean>((refs) => notesSent(deps.db, refs));
   return {
     name: 'normalise_contacts',
     replayable: true,
@@ -62,7 +64,7 @@ export function normaliseContactsStep(deps: { db: pg.Pool; noteOnNoMatch: boolea
       const ref = noteRef(event.leadId, [phone ?? '', email ?? '', leadCpfs[0] ?? ''].join('|'));
       const contacts: LeadContacts = { phone, email, leadName: text(customer.name) ?? null, leadCpfs, ref };
 
-      if (await noteSent(deps.db, ref)) return { output: contacts, outcome: 'unchanged' };
+      if (await noteSent(ref)) return { output: contacts, outcome: 'unchanged' };
       if (!phone && !email && leadCpfs.length === 0 && !deps.noteOnNoMatch)
         return { output: contacts, outcome: 'no_match' };
       return { output: contacts };

@@ -4,7 +4,8 @@ import type { DiretrixClient, DiretrixMatch } from '../providers/diretrix/client
 import type { WorkApiClient } from '../providers/workapi/client.ts';
 import type { Step } from '../workflow/runner.ts';
 import type { LeadContacts } from './contacts-step.ts';
-import { cpfsByContacts } from './people-repository.ts';
+import { createBatcher } from '../db/batcher.ts';
+import { cpfsByContacts, type KnownContacts } from './people-repository.ts';
 
 /** Whose CPF the lead leads to, and by which route. */
 export interface FoundCpfs {
@@ -33,6 +34,10 @@ const firstValid = (matches: readonly DiretrixMatch[]): string | null =>
  * phone module. No CPF at all ends the run as `no_match` (unless a no-match note is wanted).
  */
 export function findCpfStep(deps: FindCpfDeps): Step {
+  // Runs asking at the same moment share one query.
+  const knownCpfs = createBatcher<KnownContacts, KnownContacts>((leads) =>
+    cpfsByContacts(deps.db, leads, deps.contactMatchMs),
+  );
   return {
     name: 'find_cpf',
     async run({ outputs, signal }) {
@@ -44,7 +49,10 @@ export function findCpfStep(deps: FindCpfDeps): Step {
         return { output: { leadCpf, byPhone: null, byEmail: null, sources } satisfies FoundCpfs };
       }
 
-      const known = await cpfsByContacts(deps.db, contacts, deps.contactMatchMs);
+      const known =
+        contacts.phone || contacts.email
+          ? await knownCpfs({ phone: contacts.phone, email: contacts.email })
+          : { phone: null, email: null };
       let byPhone = known.phone;
       let byEmail = known.email;
       if (byPhone) sources.phone = 'records';

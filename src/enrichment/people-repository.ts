@@ -48,28 +48,40 @@ export async function recordEnrichment(db: pg.Pool, dossier: Dossier): Promise<v
   });
 }
 
+export interface KnownContacts {
+  readonly phone: string | null;
+  readonly email: string | null;
+}
+
 /**
- * The CPFs our own records give the lead's phone and e-mail (one query for both), each from an
- * enrichment no older than `maxAgeMs`; a contact the lead itself gave wins over a dossier's.
+ * For each lead's phone and e-mail, the CPF our own records give it (one query for all the leads
+ * asked about at once), from an enrichment no older than `maxAgeMs`; a contact a lead itself gave
+ * wins over a dossier's.
  */
 export async function cpfsByContacts(
   db: pg.Pool,
-  contacts: { readonly phone: string | null; readonly email: string | null },
+  leads: readonly KnownContacts[],
   maxAgeMs: number,
-): Promise<{ phone: string | null; email: string | null }> {
-  const found = { phone: null as string | null, email: null as string | null };
-  if (!contacts.phone && !contacts.email) return found;
-  const { rows } = await db.query<{ kind: 'phone' | 'email'; cpf: string }>({
+): Promise<Array<{ phone: string | null; email: string | null }>> {
+  const found = leads.map(() => ({ phone: null as string | null, email: null as string | null }));
+  const { rows } = await db.query<{ n: string; kind: 'phone' | 'email'; cpf: string }>({
     name: 'cpfs-by-contacts',
-    text: `SELECT DISTINCT ON (c.kind) c.kind, p.cpf FROM people.contacts c
+    text: `WITH wanted AS (
+             SELECT x.n, k.kind, k.value
+             FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(phone, email, n),
+                  LATERAL (VALUES ('phone', x.phone), ('email', x.email)) AS k(kind, value)
+             WHERE k.value IS NOT NULL
+           )
+           SELECT DISTINCT ON (w.n, w.kind) w.n, w.kind, p.cpf
+           FROM wanted w
+           JOIN people.contacts c ON c.kind = w.kind AND c.value = w.value
            JOIN people.parties p ON p.id = c.party_id
            JOIN people.enrichments e ON e.party_id = p.id
-           WHERE ((c.kind = 'phone' AND c.value = $1) OR (c.kind = 'email' AND c.value = $2))
-             AND e.fetched_at > now() - $3 * interval '1 millisecond'
-           ORDER BY c.kind, (c.source = 'lead') DESC, e.fetched_at DESC`,
-    values: [contacts.phone, contacts.email, maxAgeMs],
+           WHERE e.fetched_at > now() - $3 * interval '1 millisecond'
+           ORDER BY w.n, w.kind, (c.source = 'lead') DESC, e.fetched_at DESC`,
+    values: [leads.map((lead) => lead.phone), leads.map((lead) => lead.email), maxAgeMs],
   });
-  for (const row of rows) found[row.kind] = row.cpf;
+  for (const row of rows) found[Number(row.n) - 1]![row.kind] = row.cpf;
   return found;
 }
 

@@ -39,11 +39,16 @@ export async function setNoteState(db: pg.Pool, ref: string, state: NoteState): 
 }
 
 /** Whether the note `ref` is known to be on its lead already. */
-export async function noteSent(db: pg.Pool, ref: string): Promise<boolean> {
-  const { rows } = await db.query<{ sent: boolean }>({
-    name: 'note-sent',
-    text: `SELECT state = 'sent' AS sent FROM notes WHERE ref = $1`,
-    values: [ref],
+/**
+ * Whether each of these notes was sent, in one query: runs asking at the same moment share it
+ * (see `createBatcher`).
+ */
+export async function notesSent(db: pg.Pool, refs: readonly string[]): Promise<boolean[]> {
+  const { rows } = await db.query<{ ref: string }>({
+    name: 'notes-sent',
+    text: `SELECT ref FROM notes WHERE ref = ANY($1::text[]) AND state = 'sent'`,
+    values: [refs],
   });
-  return rows[0]?.sent ?? false;
+  const sent = new Set(rows.map((row) => row.ref));
+  return refs.map((ref) => sent.has(ref));
 }
