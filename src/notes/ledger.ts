@@ -28,17 +28,21 @@ export async function claimNote(
   return { state: row.state, claimedNow: row.claimed_now };
 }
 
-export async function setNoteState(db: pg.Pool, ref: string, state: NoteState): Promise<void> {
+/** Records how notes stand, in one statement for all of them (see `createBatcher`). */
+export async function setNoteStates(
+  db: pg.Pool,
+  notes: ReadonlyArray<{ readonly ref: string; readonly state: NoteState }>,
+): Promise<void> {
   await db.query({
-    name: 'set-note-state',
-    text: `UPDATE notes SET state = $2, updated_at = now(), attempts = attempts + 1,
-             sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END
-           WHERE ref = $1`,
-    values: [ref, state],
+    name: 'set-note-states',
+    text: `UPDATE notes n SET state = x.state, updated_at = now(), attempts = n.attempts + 1,
+             sent_at = CASE WHEN x.state = 'sent' THEN now() ELSE n.sent_at END
+           FROM unnest($1::text[], $2::text[]) AS x(ref, state)
+           WHERE n.ref = x.ref`,
+    values: [notes.map((note) => note.ref), notes.map((note) => note.state)],
   });
 }
 
-/** Whether the note `ref` is known to be on its lead already. */
 /**
  * Whether each of these notes was sent, in one query: runs asking at the same moment share it
  * (see `createBatcher`).

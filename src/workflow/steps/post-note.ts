@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { OutcomeUnknownError } from '../../errors.ts';
 import type { Metrics } from '../../metrics.ts';
-import { claimNote, setNoteState } from '../../notes/ledger.ts';
+import { createBatcher } from '../../db/batcher.ts';
+import { claimNote, setNoteStates, type NoteState } from '../../notes/ledger.ts';
 import type { C2sClient } from '../../providers/c2s/client.ts';
 import type { Outcome } from '../event-repository.ts';
 import type { Step } from '../runner.ts';
@@ -31,6 +32,8 @@ export function postNoteStep(deps: {
   composedBy: string;
 }): Step {
   const { db, c2s, metrics } = deps;
+  // Runs recording at the same moment share one statement.
+  const recordState = createBatcher<{ ref: string; state: NoteState }>((notes) => setNoteStates(db, notes));
   return {
     name: 'post_note',
     async run({ event, outputs, signal }) {
@@ -46,7 +49,7 @@ export function postNoteStep(deps: {
         // An earlier attempt claimed it and may have posted it: look before posting again.
         const lead = await c2s.getLead(event.leadId, signal);
         if (lead.messages.some((message) => message.body.includes(referenceLine(note.ref)))) {
-          await setNoteState(db, note.ref, 'sent');
+          await recordState({ ref: note.ref, state: 'sent' });
           metrics.notes.inc({ state: 'found_existing' });
           return { output: { ref: note.ref, posted: true, reason: 'found_on_lead' }, outcome };
         }
@@ -56,12 +59,12 @@ export function postNoteStep(deps: {
         await c2s.postNote(event.leadId, note.body, signal);
       } catch (error) {
         if (error instanceof OutcomeUnknownError) {
-          await setNoteState(db, note.ref, 'unknown');
+          await recordState({ ref: note.ref, state: 'unknown' });
           metrics.notes.inc({ state: 'unknown' });
         }
         throw error;
       }
-      await setNoteState(db, note.ref, 'sent');
+      await recordState({ ref: note.ref, state: 'sent' });
       metrics.notes.inc({ state: 'sent' });
       return { output: { ref: note.ref, posted: true }, outcome };
     },
