@@ -41,15 +41,19 @@ const embedded = process.env.BENCH_DATABASE_URL
     });
 const serverUrl = process.env.BENCH_DATABASE_URL ?? embedded!.adminUrl;
 let databaseCounter = 0;
+const databases: string[] = [];
 async function freshDatabase(label: string): Promise<string> {
   const name = `bench_${label}_${process.pid}_${++databaseCounter}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  await sql(serverUrl, `CREATE DATABASE ${name}`);
+  databases.push(name);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/** Drops the scenario's databases, so their autovacuum does not run during the next scenario. */
+async function dropDatabases(): Promise<void> {
+  for (const name of databases.splice(0)) await sql(serverUrl, `DROP DATABASE ${name} WITH (FORCE)`);
 }
 
 async function sql(url: string, text: string): Promise<Record<string, unknown>[]> {
@@ -217,6 +221,7 @@ async function child(args: string[], env: Record<string, string>, readyPath?: st
 }
 async function stopAll(): Promise<void> {
   await Promise.all(children.splice(0).map((c) => c.stop()));
+  await dropDatabases();
 }
 
 const results: Record<string, unknown> = {};
