@@ -385,9 +385,10 @@ async function writeResults(): Promise<void> {
   const json = `${JSON.stringify(results, null, 2)}\n`;
   // A partial run (BENCH_SCENARIOS) never replaces the published figures.
   const complete = ['ingest', 'pipeline', 'start', 'scaling'].every((name) => SCENARIOS.has(name));
-  writeFileSync(join(dir, complete ? 'latest.json' : 'partial.json'), json);
+  const file = complete ? 'latest.json' : 'partial.json';
+  writeFileSync(join(dir, file), json);
   writeFileSync(join(dir, `${new Date().toISOString().slice(0, 19).replaceAll(':', '-')}.json`), json);
-  printTable(results);
+  printTable(results, `bench/results/${file}`);
 }
 
 // ---- pipeline driver -------------------------------------------------------------------------
@@ -487,7 +488,7 @@ async function startSimulators() {
   };
 }
 
-function printTable(figures: Record<string, unknown>): void {
+function printTable(figures: Record<string, unknown>, file: string): void {
   const goals: Record<string, string> = {
     ingest_ratio: '>= 0.8',
     ingest_p99_ms: '<= 25',
@@ -505,5 +506,5 @@ function printTable(figures: Record<string, unknown>): void {
   }
   const scaling = figures.scaling_leads_per_s as Record<string, number> | undefined;
   if (scaling) process.stdout.write(`\nscaling (leads/s): ${JSON.stringify(scaling)}\n`);
-  process.stdout.write(`machine: ${JSON.stringify(figures.machine)}\nwritten to bench/results/latest.json\n`);
+  process.stdout.write(`machine: ${JSON.stringify(figures.machine)}\nwritten to ${file}\n`);
 }
