@@ -1,4 +1,5 @@
 // Entry point: `npm start [-- --role=api|worker|all]`. Config → service; signals stop it in order.
+import { scrubText } from './log/mask.ts';
 import { environmentWithDotenv, loadConfig, type Config } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { createLogger, flushLogs } from './log/logger.ts';
@@ -38,7 +39,7 @@ try {
     announceHookUrl(service.address, secrets[0]!);
 } catch (error) {
   logger.fatal(
-    { err: { message: (error as Error).message, code: (error as { code?: string }).code } },
+    { err: { message: scrubText((error as Error).message), code: (error as { code?: string }).code } },
     'startup failed',
   );
   process.exit(1);

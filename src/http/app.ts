@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyError } from 'fastify';
 import type pg from 'pg';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
-import { redactUrl } from '../log/mask.ts';
+import { redactUrl, scrubText } from '../log/mask.ts';
 import type { Metrics } from '../metrics.ts';
 import { webhookRoutes, type WebhookOptions } from '../webhooks/routes.ts';
 import { healthRoutes } from './health.ts';
@@ -69,7 +69,14 @@ export async function buildApp(deps: AppDeps) {
     const answer = errorAnswer(error);
     if (answer.status >= 500 && !(error instanceof AppError && error.retryable)) {
       request.log.error(
-        { err: { code: error.code, message: error.message, stack: error.stack } },
+        // An unexpected error's text may quote what it failed on: masked like any free text.
+        {
+          err: {
+            code: error.code,
+            message: scrubText(error.message),
+            stack: scrubText(error.stack ?? '', 4000),
+          },
+        },
         'request failed',
       );
     } else if (answer.status >= 500) {

@@ -169,7 +169,7 @@ export function createIngest(options: IngestOptions) {
       await recordRejected(db, records, requestId, options.rejectedKeep);
     } catch (error) {
       logger.warn(
-        { requestId, err: { message: (error as Error).message } },
+        { requestId, err: { message: scrubText((error as Error).message) } },
         'could not keep rejected webhook input',
       );
     }
