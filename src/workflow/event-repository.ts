@@ -146,7 +146,7 @@ const END_ATTEMPTS = `
   WHERE e.id = x.event_id AND e.status = 'processing'`;
 
 /** How an attempt ends: the event completed, failed for good, or waits for a retry at `at`. */
-export type Ending =
+type Ending =
   | { readonly kind: 'completed'; readonly outcome: Outcome }
   | { readonly kind: 'failed'; readonly code: string; readonly message: string }
   | { readonly kind: 'retry'; readonly at: Date; readonly code: string; readonly message: string };
@@ -173,12 +173,12 @@ function stepRows(entries: readonly Steps[]): string {
   );
 }
 
-export async function recordSteps(db: Db, entries: readonly Steps[]): Promise<void> {
+async function recordSteps(db: Db, entries: readonly Steps[]): Promise<void> {
   if (entries.every((entry) => entry.records.length === 0)) return;
   await db.query({ name: 'record-steps', text: RECORD_STEPS, values: [stepRows(entries)] });
 }
 
-export async function endAttempts(db: Db, entries: ReadonlyArray<Steps & { ending: Ending }>): Promise<void> {
+async function endAttempts(db: Db, entries: ReadonlyArray<Steps & { ending: Ending }>): Promise<void> {
   const endings = entries.map(({ eventId, ending }) => ({
     event_id: eventId,
     kind: ending.kind,
@@ -204,5 +204,3 @@ export function createAttemptWriter(db: pg.Pool) {
     endAttempt: createBatcher<Steps & { ending: Ending }>((entries) => endAttempts(db, entries)),
   };
 }
-
-export type AttemptWriter = ReturnType<typeof createAttemptWriter>;
