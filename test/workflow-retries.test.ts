@@ -55,6 +55,32 @@ test('transient failures are retried and the run resumes at the failed step', as
   assert.match(metrics, /workflow_step_errors_total\{step="fetch",code="provider_unavailable"\} 3/);
 });
 
+test('a replayable step is recorded with the next write, so a later failure keeps it', async (t) => {
+  const replayCalls = new Map<string, number>();
+  const fetchCalls = new Map<string, number>();
+  const transient = () => new RetryableError('provider_unavailable', 'provider answered 503');
+  const service = await startService(t, {
+    role: 'all',
+    env: fastRetries,
+    workflow: () => [
+      { ...scriptedStep('normalise', {}, replayCalls), replayable: true },
+      scriptedStep('fetch', { 'lead-r': [transient] }, fetchCalls),
+    ],
+  });
+  await service.post(leadEvent('lead-r', '2026-11-20T10:15:00Z'));
+  const [event] = await settled(service.db);
+  assert.equal(event!.status, 'completed');
+  // Its record went out with the failure of the step after it: the retry did not run it again.
+  assert.equal(replayCalls.get('lead-r'), 1);
+  assert.deepEqual(
+    (await stepRows(service.db, event!.id)).map((s) => [s.step, s.status, s.attempts]),
+    [
+      ['normalise', 'succeeded', 1],
+      ['fetch', 'succeeded', 2],
+    ],
+  );
+});
+
 test('a Retry-After sets when the next attempt runs', async (t) => {
   const calls = new Map<string, number>();
   const service = await startService(t, {
