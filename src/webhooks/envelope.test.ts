@@ -110,6 +110,14 @@ test('legacy actions map to the current names', () => {
   assert.equal(actionOf('  lead.created  '), 'on_create_lead');
 });
 
+test("Object.prototype's member names are unknown actions, kept as sent", () => {
+  for (const hook_action of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+    const event = accepted({ id: '1', hook_action, attributes: { updated_at: LOCAL } });
+    assert.equal(event.hookAction, hook_action);
+    assert.equal(typeof event.hookAction, 'string');
+  }
+});
+
 test('an absent action is null and an unknown one is kept, bounded', () => {
   assert.equal(accepted({ id: '1', attributes: { updated_at: LOCAL } }).hookAction, null);
   assert.equal(accepted({ id: '1', hook_action: 42, attributes: { updated_at: LOCAL } }).hookAction, null);
@@ -159,8 +167,18 @@ test('an event without a lead id is refused as missing_lead_id', () => {
   }
 });
 
-test('a lead id that is not a short printable string or a whole number is refused as invalid_lead_id', () => {
+test('a lead id outside A-Z a-z 0-9 _ - (1 to 128) or a whole number is refused as invalid_lead_id', () => {
   for (const id of [
+    '..',
+    'a/b',
+    'a b',
+    '../../etc/passwd',
+    'lead.1',
+    'lead:1',
+    'lead%2F1',
+    'lead?x=1',
+    'lead#1',
+    '<script>',
     { nested: 'object' },
     ['array'],
     true,
@@ -186,6 +204,18 @@ test('a lead id that is not a short printable string or a whole number is refuse
     );
   }
   assert.equal(accepted({ id: 'x'.repeat(128), attributes: { updated_at: LOCAL } }).leadId, 'x'.repeat(128));
+  for (const id of ['a', 'Lead_42-B', '0', '-_-']) {
+    assert.equal(accepted({ id, attributes: { updated_at: LOCAL } }).leadId, id);
+  }
+});
+
+test('the invalid_lead_id message says what a lead id may be', () => {
+  const result = normaliseEvent({ id: 'a/b', attributes: { updated_at: LOCAL } });
+  assert.ok(!result.ok);
+  assert.equal(
+    result.message,
+    'the lead id must be 1 to 128 characters of A-Z, a-z, 0-9, "_" and "-", or a non-negative integer',
+  );
 });
 
 test('an event without updated_at is refused as missing_updated_at and names the lead', () => {

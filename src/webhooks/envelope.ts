@@ -41,17 +41,23 @@ export type NormalisedEvent =
 
 /** Deeper payloads are refused: nothing legitimate nests this far, and deep JSON is a denial-of-service tool. */
 export const MAX_PAYLOAD_DEPTH = 32;
-const MAX_LEAD_ID_LENGTH = 128;
 const MAX_HOOK_ACTION_LENGTH = 64;
 
-const ACTION_ALIASES: Readonly<Record<string, HookAction>> = {
-  on_create_lead: 'on_create_lead',
-  on_update_lead: 'on_update_lead',
-  on_close_lead: 'on_close_lead',
-  'lead.created': 'on_create_lead',
-  'lead.updated': 'on_update_lead',
-  'lead.closed': 'on_close_lead',
-};
+// A Map, not an object literal: `__proto__` or `toString` sent as an action must not find
+// Object.prototype's members.
+const ACTION_ALIASES: ReadonlyMap<string, HookAction> = new Map([
+  ['on_create_lead', 'on_create_lead'],
+  ['on_update_lead', 'on_update_lead'],
+  ['on_close_lead', 'on_close_lead'],
+  ['lead.created', 'on_create_lead'],
+  ['lead.updated', 'on_update_lead'],
+  ['lead.closed', 'on_close_lead'],
+]);
+
+/** Lead ids go into C2S URLs, file-like references, logs and metrics: a conservative alphabet. */
+const LEAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
+export const LEAD_ID_RULE =
+  'the lead id must be 1 to 128 characters of A-Z, a-z, 0-9, "_" and "-", or a non-negative integer';
 
 type JsonObject = Record<string, unknown>;
 
@@ -84,7 +90,7 @@ export function normaliseEvent(raw: unknown, textChecked = false): NormalisedEve
   if (leadId === undefined) {
     return rawLeadId === undefined || rawLeadId === null || rawLeadId === ''
       ? { ok: false, reason: 'missing_lead_id', message: 'the event has no lead id' }
-      : { ok: false, reason: 'invalid_lead_id', message: 'the lead id must be a short string or an integer' };
+      : { ok: false, reason: 'invalid_lead_id', message: LEAD_ID_RULE };
   }
 
   const rawUpdatedAt = attributes.updated_at ?? container.updated_at ?? raw.updated_at;
@@ -111,14 +117,13 @@ function leadIdOf(value: unknown): string | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? String(value) : undefined;
   if (typeof value !== 'string') return undefined;
   const id = value.trim();
-  // Printable ASCII only: ids go into C2S URLs, logs and metrics.
-  return id.length > 0 && id.length <= MAX_LEAD_ID_LENGTH && /^[\x21-\x7e]+$/.test(id) ? id : undefined;
+  return LEAD_ID.test(id) ? id : undefined;
 }
 
 function hookActionOf(value: unknown): string | null {
   if (typeof value !== 'string' || value.trim() === '') return null;
   const action = value.trim();
-  return ACTION_ALIASES[action] ?? storableText(action.slice(0, MAX_HOOK_ACTION_LENGTH));
+  return ACTION_ALIASES.get(action) ?? storableText(action.slice(0, MAX_HOOK_ACTION_LENGTH));
 }
 
 /**
