@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ConfigError } from './errors.ts';
+import { parseIpList } from './http/ip-list.ts';
 import type { RetryPolicy } from './workflow/retry.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -21,6 +22,8 @@ export interface Config {
     readonly url: string | undefined;
     readonly poolMax: number;
     readonly connectTimeoutMs: number;
+    /** A statement running longer is cancelled by the server; the client gives up a little later. */
+    readonly statementTimeoutMs: number;
   };
   readonly webhook: {
     /** Empty outside production means "generate one and keep it in the data directory". */
@@ -31,6 +34,16 @@ export interface Config {
     readonly rejectedKeep: number;
     /** Events waiting to be processed above which the webhook answers 503. */
     readonly maxBacklog: number;
+    /** Events waiting in this process for the next group commit, above which requests get 503. */
+    readonly maxQueuedEvents: number;
+    /** Clients (IPs, CIDR ranges) the webhook serves; undefined serves everyone. */
+    readonly allowedIps: readonly string[] | undefined;
+    /** Direct peers whose `X-Forwarded-For` names the client; empty trusts no one. */
+    readonly trustedProxies: readonly string[];
+    /** Webhook requests per client IP per minute; 0 turns the limit off. */
+    readonly rateLimitPerMinute: number;
+    /** A request must arrive whole within this; an idle connection is closed after it too. */
+    readonly requestTimeoutMs: number;
   };
   readonly workflow: {
     /** Events a worker process runs at once (different leads; one lead runs one at a time). */
@@ -39,13 +52,21 @@ export interface Config {
     readonly leaseSeconds: number;
     /** How long a running step may take to finish after a stop signal. */
     readonly drainTimeoutMs: number;
+    /** Added to the C2S timeout and the lease: how long another attempt's note claim counts as in flight. */
+    readonly noteClaimMarginMs: number;
+    /** After a post whose outcome is unknown, how long before the lead is read to find out. */
+    readonly noteUnknownWaitMs: number;
     readonly retry: RetryPolicy;
   };
   readonly providers: {
+    /** No provider credentials at all (outside production): the three built-in simulators. */
+    readonly demo: boolean;
     readonly c2s: ProviderSettings & {
       readonly token?: string;
       readonly baseUrl: string;
       readonly gatewayUrl?: string;
+      /** Read the lead from C2S and use its contacts, not the payload's (a leaked hook URL cannot spend lookups). */
+      readonly verifyLead: boolean;
     };
     readonly diretrix: ProviderSettings & {
       readonly baseUrl?: string;
@@ -79,6 +100,23 @@ export interface ProviderSettings {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+/**
+ * Every provider credential. All or none: a real CRM must never receive a note built from the
+ * simulators' synthetic people, which is what a C2S token without the others would do.
+ */
+const PROVIDER_CREDENTIALS = [
+  'C2S_TOKEN',
+  'DIRETRIX_BASE_URL',
+  'DIRETRIX_USER',
+  'DIRETRIX_PASS',
+  'WORK_API',
+] as const;
+
+/** The data directory (embedded database, generated secret), for commands that need only it. */
+export function dataDirOf(env: Env): string {
+  return resolve(env.DATA_DIR?.trim() || './data');
+}
+
 /** Reads `.env` in `dir` (if any) under the real environment: variables already set win. */
 export function environmentWithDotenv(env: Env = process.env, dir = process.cwd()): Env {
   const file = resolve(dir, '.env');
@@ -107,13 +145,18 @@ export function loadConfig(env: Env): Config {
     }
     return value;
   };
-  const url = (name: string, fallback?: string, protocols = ['http:', 'https:']): string | undefined => {
+  const url = (
+    name: string,
+    fallback?: string,
+    protocols = ['http:', 'https:'],
+    why = '',
+  ): string | undefined => {
     const raw = text(name);
     if (raw === undefined) return fallback;
     try {
       const parsed = new URL(raw);
       if (!protocols.includes(parsed.protocol)) {
-        problems.push(`${name} must be a ${protocols.join(' or ')} URL`);
+        problems.push(`${name} must be a ${protocols.join(' or ')} URL${why}`);
       }
     } catch {
       // The value may carry credentials: name the variable, never echo it.
@@ -146,6 +189,18 @@ export function loadConfig(env: Env): Config {
   const required = (name: string, value: unknown): void => {
     if (production && value === undefined) problems.push(`${name} is required when NODE_ENV=production`);
   };
+  // Tokens and personal data travel to the providers: never in clear text in production.
+  const providerUrl = (name: string, fallback?: string) =>
+    production ? url(name, fallback, ['https:'], ' when NODE_ENV=production') : url(name, fallback);
+  const ipList = (name: string): readonly string[] | undefined => {
+    const raw = text(name);
+    if (raw === undefined) return undefined;
+    const { entries, invalid } = parseIpList(raw);
+    if (invalid.length > 0) {
+      problems.push(`${name} must list IP addresses or CIDR ranges (not: ${invalid.join(', ')})`);
+    } else if (entries.length === 0) problems.push(`${name} lists no address`);
+    return entries;
+  };
 
   const dbUrl =
     url('DB_URL', undefined, ['postgres:', 'postgresql:']) ??
@@ -165,6 +220,9 @@ export function loadConfig(env: Env): Config {
   const level = text('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(level)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
+  const missingCredentials = PROVIDER_CREDENTIALS.filter((name) => text(name) === undefined);
+  const demo = !production && missingCredentials.length === PROVIDER_CREDENTIALS.length;
+
   const config: Config = {
     production,
     dataDir: resolve(text('DATA_DIR') ?? './data'),
@@ -178,6 +236,7 @@ export function loadConfig(env: Env): Config {
       url: dbUrl,
       poolMax: integer('DB_POOL_MAX', 10, 1, 500),
       connectTimeoutMs: integer('DB_CONNECT_TIMEOUT_MS', 3000, 100, 60000),
+      statementTimeoutMs: integer('DB_STATEMENT_TIMEOUT_MS', 30_000, 100, 3_600_000),
     },
     webhook: {
       secrets,
@@ -185,11 +244,18 @@ export function loadConfig(env: Env): Config {
       maxEventsPerRequest: integer('WEBHOOK_MAX_EVENTS', 1000, 1, 100000),
       rejectedKeep: integer('REJECTED_EVENTS_KEEP', 10000, 0, 10_000_000),
       maxBacklog: integer('INGEST_MAX_BACKLOG', 100000, 1, 100_000_000),
+      maxQueuedEvents: integer('INGEST_MAX_QUEUED_EVENTS', 20_000, 1, 10_000_000),
+      allowedIps: ipList('WEBHOOK_ALLOWED_IPS'),
+      trustedProxies: ipList('TRUSTED_PROXIES') ?? [],
+      rateLimitPerMinute: integer('WEBHOOK_RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
+      requestTimeoutMs: integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
     },
     workflow: {
       concurrency: integer('WORKER_CONCURRENCY', 8, 1, 256),
       leaseSeconds: integer('WORKER_LEASE_SECONDS', 15, 2, 3600),
       drainTimeoutMs: integer('WORKER_DRAIN_SECONDS', 15, 0, 3600) * 1000,
+      noteClaimMarginMs: integer('NOTE_CLAIM_MARGIN_SECONDS', 15, 0, 3600) * 1000,
+      noteUnknownWaitMs: integer('NOTE_UNKNOWN_WAIT_SECONDS', 60, 0, 86_400) * 1000,
       retry: {
         baseDelayMs: integer('RETRY_BASE_DELAY_MS', 5000, 1, 3_600_000),
         maxDelayMs: integer('RETRY_MAX_DELAY_MS', 30 * 60_000, 1, 24 * 3_600_000),
@@ -198,22 +264,24 @@ export function loadConfig(env: Env): Config {
       },
     },
     providers: {
+      demo,
       c2s: {
         ...provider('C2S', 15_000, 120),
         token: text('C2S_TOKEN'),
-        baseUrl: url('C2S_BASE_URL', 'https://api.contact2sale.com') as string,
-        gatewayUrl: url('C2S_GATEWAY_URL'),
+        baseUrl: providerUrl('C2S_BASE_URL', 'https://api.contact2sale.com') as string,
+        gatewayUrl: providerUrl('C2S_GATEWAY_URL'),
+        verifyLead: flag('C2S_VERIFY_LEAD', false),
       },
       diretrix: {
         ...provider('DIRETRIX', 30_000, 120),
-        baseUrl: url('DIRETRIX_BASE_URL'),
+        baseUrl: providerUrl('DIRETRIX_BASE_URL'),
         user: text('DIRETRIX_USER'),
         pass: text('DIRETRIX_PASS'),
       },
       workApi: {
         ...provider('WORK_API', 30_000, 120),
         token: text('WORK_API'),
-        baseUrl: url('WORK_API_BASE_URL', 'https://completa.workbuscas.com') as string,
+        baseUrl: providerUrl('WORK_API_BASE_URL', 'https://completa.workbuscas.com') as string,
       },
     },
     enrichment: {
@@ -230,11 +298,12 @@ export function loadConfig(env: Env): Config {
     adminToken: text('ADMIN_TOKEN'),
   };
 
-  required('C2S_TOKEN', config.providers.c2s.token);
-  required('DIRETRIX_BASE_URL', config.providers.diretrix.baseUrl);
-  required('DIRETRIX_USER', config.providers.diretrix.user);
-  required('DIRETRIX_PASS', config.providers.diretrix.pass);
-  required('WORK_API', config.providers.workApi.token);
+  if (production) for (const name of missingCredentials) required(name, undefined);
+  else if (missingCredentials.length > 0 && !demo) {
+    problems.push(
+      `provider credentials must be set all together, or none of them for demo mode; missing: ${missingCredentials.join(', ')}`,
+    );
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);

@@ -45,6 +45,16 @@ export class BacklogFullError extends AppError {
 }
 
 /**
+ * More events wait in this process for the database than it may hold in memory: the database is
+ * slower than the webhooks coming in. Refused with 503 before anything is queued.
+ */
+export class IngestOverloadedError extends AppError {
+  readonly code = 'ingest_overloaded';
+  override readonly statusCode = 503;
+  override readonly retryable = true;
+}
+
+/**
  * SQLSTATEs and socket errors that mean "the database cannot take work now", not "the query is
  * wrong": connection failures (08), resources (53), shutdown (57P0x), refused logins (28, 3D000,
  * 55000 "not accepting connections") and a read-only server after a failover (25006).
@@ -89,6 +99,17 @@ export class RetryableError extends AppError {
 
 /** A call that may or may not have taken effect (timeout or connection lost after sending). */
 export class OutcomeUnknownError extends RetryableError {}
+
+/**
+ * This worker no longer holds the event it was running: its lease ran out (a stall, a partition
+ * from the database) and another worker may have taken it. The run stops without writing.
+ */
+export class LeaseLostError extends AppError {
+  readonly code = 'lease_lost';
+  constructor() {
+    super('the lease on this event was lost; another worker may be running it');
+  }
+}
 
 /** A step failed for good (other 4xx, invalid data): retrying cannot help. */
 export class PermanentError extends AppError {

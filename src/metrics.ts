@@ -37,6 +37,11 @@ export function createMetrics() {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    leasesLost: new Counter({
+      name: 'workflow_leases_lost_total',
+      help: 'Runs stopped because their worker lost the lease on the event (a stall): another worker carries on.',
+      registers: [registry],
+    }),
     stepDuration: new Histogram({
       name: 'workflow_step_duration_seconds',
       help: 'Time a workflow step took, by step and result.',

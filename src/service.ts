@@ -82,7 +82,12 @@ export async function startService(
     }
 
     const db = createPool(
-      { url: server.url, max: config.database.poolMax, connectTimeoutMs: config.database.connectTimeoutMs },
+      {
+        url: server.url,
+        max: config.database.poolMax,
+        connectTimeoutMs: config.database.connectTimeoutMs,
+        statementTimeoutMs: config.database.statementTimeoutMs,
+      },
       logger,
     );
     stops.unshift({ name: 'database pool', stop: () => db.end() });

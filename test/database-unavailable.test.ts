@@ -22,7 +22,7 @@ test('with the database unreachable the webhook answers 503 with Retry-After and
   // The HTTP app over a pool whose database is not there (the service itself would not boot).
   const logger = createLogger('silent');
   const pool = createPool(
-    { url: `postgres://postgres@127.0.0.1:${await closedPort()}/nowhere`, max: 2, connectTimeoutMs: 500 },
+    { url: `postgres://postgres@127.0.0.1:${await closedPort()}/nowhere`, max: 2, connectTimeoutMs: 500, statementTimeoutMs: 2000 },
     logger,
   );
   const webhook = {
@@ -30,6 +30,7 @@ test('with the database unreachable the webhook answers 503 with Retry-After and
     bodyLimitBytes: 1 << 20,
     maxEventsPerRequest: 10,
     maxBacklog: 10,
+    maxQueuedEvents: 100,
     rejectedKeep: 10,
   };
   const app = await buildApp({

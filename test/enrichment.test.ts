@@ -16,7 +16,7 @@ test('a lead with a CPF in its description is enriched from that CPF, without Di
   assert.match(notes[0]!.body, /^✅ DADOS PESSOAIS\n/);
   assert.ok(notes[0]!.body.includes(`CPF: ${formatCpf(person.cpf)}`));
   assert.ok(notes[0]!.body.includes(`Nome: ${person.name}`));
-  assert.match(notes[0]!.body, /\n\nref: enr-[0-9a-f]{8}$/);
+  assert.match(notes[0]!.body, /\n\nref: enr-[0-9a-f]{16}$/);
   assert.equal(rig.diretrix.calls('phone') + rig.diretrix.calls('email'), 0);
   assert.equal(rig.workApi.calls('cpf'), 1);
 });
@@ -72,7 +72,7 @@ test('no match completes without a note, or with a short one when configured', a
   const notes = talkative.c2s.notes(second.leadId);
   assert.equal(notes.length, 1);
   assert.ok(notes[0]!.body.length < 600);
-  assert.match(notes[0]!.body, /ref: enr-[0-9a-f]{8}$/);
+  assert.match(notes[0]!.body, /ref: enr-[0-9a-f]{16}$/);
 });
 
 test('an update with the same contacts adds no note; one with a new phone does', async (t) => {

@@ -15,7 +15,7 @@ const workerB: Lease = { workerId: 'worker-b', seconds: 30 };
 
 /** Starts attempts as a worker would; the ids of the events taken. */
 async function claimEvents(db: TestDatabase['pool'], lease: Lease, limit: number): Promise<string[]> {
-  return (await startAttempts(db, lease, limit)).map((attempt) =>
+  return (await startAttempts(db, lease, limit, 60)).map((attempt) =>
     attempt.kind === 'run' ? attempt.event.id : attempt.eventId,
   );
 }

@@ -35,7 +35,7 @@ test('npm start on an empty data directory serves the webhook on an embedded dat
   assert.equal(demo.code, 0, demo.output);
   assert.equal(demo.output.match(/^── .* · enriched$/gm)?.length, 5, demo.output);
   assert.match(demo.output, /^── no_match · .* · no_match$/m);
-  assert.equal(demo.output.match(/^ref: enr-[0-9a-f]{8}$/gm)?.length, 5);
+  assert.equal(demo.output.match(/^ref: enr-[0-9a-f]{16}$/gm)?.length, 5);
   assert.match(demo.output, /PESSOAS DIFERENTES/);
   assert.match(service.output(), /DEMO MODE: workapi has no credentials/);
 

@@ -15,6 +15,8 @@ const env = (c2sUrl: string) => ({
   C2S_BASE_URL: c2sUrl,
   C2S_TOKEN: 'c2s-test-token',
   RETRY_BASE_DELAY_MS: '50',
+  // A post whose outcome is unknown is looked for on the lead after this wait (60 s by default).
+  NOTE_UNKNOWN_WAIT_SECONDS: '1',
 });
 
 test('each accepted event runs its steps once and its lead gets one note', async (t) => {
@@ -31,7 +33,7 @@ test('each accepted event runs its steps once and its lead gets one note', async
     ],
   );
   for (const lead of ['lead-1', 'lead-2', 'lead-3']) assert.equal(c2s.notes(lead).length, 1);
-  assert.match(c2s.notes('lead-1')[0]!.body, /ref: enr-[0-9a-f]{8}$/);
+  assert.match(c2s.notes('lead-1')[0]!.body, /ref: enr-[0-9a-f]{16}$/);
   assert.deepEqual(
     (await stepRows(service.db, states[0]!.id)).map((s) => [s.step, s.status, s.attempts]),
     [

@@ -57,7 +57,12 @@ process.stdout.write(`posted ${leads.length} sample leads to ${baseUrl}; waiting
 const logger = createLogger('warn');
 const server = await openDatabaseForCommand(config, logger);
 const db = createPool(
-  { url: server.url, max: 2, connectTimeoutMs: config.database.connectTimeoutMs },
+  {
+    url: server.url,
+    max: 2,
+    connectTimeoutMs: config.database.connectTimeoutMs,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+  },
   logger,
 );
 try {

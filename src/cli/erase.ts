@@ -42,7 +42,12 @@ const config = loadConfig(environmentWithDotenv());
 const logger = createLogger('warn');
 const server = await openDatabaseForCommand(config, logger);
 const pool = createPool(
-  { url: server.url, max: 2, connectTimeoutMs: config.database.connectTimeoutMs },
+  {
+    url: server.url,
+    max: 2,
+    connectTimeoutMs: config.database.connectTimeoutMs,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+  },
   logger,
 );
 try {

@@ -6,9 +6,19 @@ export interface PoolOptions {
   readonly url: string;
   readonly max: number;
   readonly connectTimeoutMs: number;
+  /** The server cancels a statement running longer; the client gives up a little after. */
+  readonly statementTimeoutMs: number;
 }
 
-/** The process's one connection pool. Fails fast when the database is away, so callers can answer 503. */
+/** How long the client waits past the statement timeout for the server's own cancellation. */
+const CLIENT_GRACE_MS = 5000;
+
+/**
+ * The process's connection pool. Fails fast when the database is away, so callers can answer 503,
+ * and nothing waits on it forever: statements have a server-side timeout, every query a client
+ * deadline past it (a partitioned server never answers), a transaction left idle is ended, and
+ * TCP keepalive finds a dead peer on an idle connection.
+ */
 export function createPool(options: PoolOptions, logger: Logger): pg.Pool {
   const pool = new pg.Pool({
     connectionString: options.url,
@@ -16,6 +26,11 @@ export function createPool(options: PoolOptions, logger: Logger): pg.Pool {
     connectionTimeoutMillis: options.connectTimeoutMs,
     idleTimeoutMillis: 30_000,
     application_name: 'c2s-enricher',
+    statement_timeout: options.statementTimeoutMs,
+    query_timeout: options.statementTimeoutMs + CLIENT_GRACE_MS,
+    idle_in_transaction_session_timeout: options.statementTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', (error) =>

@@ -3,8 +3,9 @@ import { createBatcher } from '../db/batcher.ts';
 import { notesSent } from '../notes/ledger.ts';
 import { cpfCandidatesFromLead } from '../people/cpf-extraction.ts';
 import { normaliseEmail } from '../people/email.ts';
-import { noteRef } from '../people/note.ts';
 import { normalisePhone } from '../people/phone.ts';
+import { knownRefs, noteRef } from '../notes/reference.ts';
+import type { C2sClient } from '../providers/c2s/client.ts';
 import type { Step } from '../workflow/runner.ts';
 
 /** What the lead itself tells us, normalised: the input of every later step. */
@@ -43,16 +44,27 @@ const text = (value: unknown): string | undefined =>
 
 /**
  * Normalises the lead's phone and e-mail and finds any CPF in its own fields. An event whose
- * contacts already produced a note on this lead ends here as `unchanged`; one with nothing to
- * look up ends as `no_match` (unless a no-match note is wanted).
+ * contacts already produced a note on this lead (under its current or legacy reference) ends
+ * here as `unchanged`; one with nothing to look up ends as `no_match` (unless a no-match note is
+ * wanted). With `verifyWith` (C2S_VERIFY_LEAD), the lead is read from C2S and its own contacts
+ * are used instead of the payload's: a forged webhook cannot spend paid lookups.
  */
-export function normaliseContactsStep(deps: { db: pg.Pool; noteOnNoMatch: boolean }): Step {
-  const noteSent = createBatcher<string, boolean>((refs) => notesSent(deps.db, refs));
+export function normaliseContactsStep(deps: {
+  db: pg.Pool;
+  noteOnNoMatch: boolean;
+  verifyWith?: C2sClient | undefined;
+}): Step {
+  const noteSent = createBatcher<{ leadId: string; refs: readonly string[] }, boolean>((asks) =>
+    notesSent(deps.db, asks),
+  );
+  const { verifyWith } = deps;
   return {
     name: 'normalise_contacts',
     replayable: true,
-    async run({ event }) {
-      const attributes = leadAttributes(event.payload);
+    async run({ event, signal }) {
+      const attributes = verifyWith
+        ? (await verifyWith.getLead(event.leadId, signal)).attributes
+        : leadAttributes(event.payload);
       const customer = (attributes.customer ?? {}) as LeadCustomer;
       const phoneText = [customer.phone, customer.phone_global, customer.phone2]
         .map(text)
@@ -64,7 +76,7 @@ export function normaliseContactsStep(deps: { db: pg.Pool; noteOnNoMatch: boolea
       const ref = noteRef(event.leadId, [phone ?? '', email ?? '', leadCpfs[0] ?? ''].join('|'));
       const contacts: LeadContacts = { phone, email, leadName: text(customer.name) ?? null, leadCpfs, ref };
 
-      if (await noteSent(ref)) return { output: contacts, outcome: 'unchanged' };
+      if (await noteSent({ leadId: event.leadId, refs: knownRefs(ref) })) return { output: contacts, outcome: 'unchanged' };
       if (!phone && !email && leadCpfs.length === 0 && !deps.noteOnNoMatch)
         return { output: contacts, outcome: 'no_match' };
       return { output: contacts };

@@ -1,6 +1,6 @@
 import type { WorkflowDeps } from '../service.ts';
 import type { Step } from '../workflow/runner.ts';
-import { postNoteStep } from '../workflow/steps/post-note.ts';
+import { claimWindows, postNoteStep } from '../workflow/steps/post-note.ts';
 import { composeNoteStep } from './compose-note-step.ts';
 import { normaliseContactsStep } from './contacts-step.ts';
 import { fetchDossierStep } from './fetch-dossier-step.ts';
@@ -25,7 +25,11 @@ export function enrichmentWorkflow(deps: WorkflowDeps): readonly Step[] {
   const { enrichment } = config;
   return [
     checkActionStep,
-    normaliseContactsStep({ db, noteOnNoMatch: enrichment.noteOnNoMatch }),
+    normaliseContactsStep({
+      db,
+      noteOnNoMatch: enrichment.noteOnNoMatch,
+      verifyWith: config.providers.c2s.verifyLead ? deps.c2s : undefined,
+    }),
     findCpfStep({
       db,
       diretrix: deps.diretrix,
@@ -41,6 +45,12 @@ export function enrichmentWorkflow(deps: WorkflowDeps): readonly Step[] {
     }),
     storePersonStep({ db }),
     composeNoteStep({ db, options: enrichment.note }),
-    postNoteStep({ db, c2s: deps.c2s, metrics: deps.metrics, composedBy: 'compose_note' }),
+    postNoteStep({
+      db,
+      c2s: deps.c2s,
+      metrics: deps.metrics,
+      composedBy: 'compose_note',
+      windows: claimWindows(config),
+    }),
   ];
 }

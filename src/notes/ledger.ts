@@ -1,58 +1,149 @@
 import type pg from 'pg';
+import type { Fence } from '../workflow/event-repository.ts';
 
 export type NoteState = 'pending' | 'sent' | 'unknown';
 
+/** How long an unsent note's claim keeps others off it (see `claimNote`). */
+export interface ClaimWindows {
+  /** A `pending` claim younger than this may have a POST in flight: C2S timeout + lease + margin. */
+  readonly inFlightMs: number;
+  /** After an `unknown` outcome, C2S may still be processing the POST: look no sooner than this. */
+  readonly unknownWaitMs: number;
+}
+
+/** What claiming a note gave this attempt. */
+export type NoteClaim =
+  /** A new claim: nothing was ever posted under this reference. Post at once. */
+  | { readonly kind: 'claimed' }
+  /**
+   * Taken over from an attempt whose claim has run out (or an older reference is open): a note
+   * may be on the lead already. Read the lead before posting.
+   */
+  | { readonly kind: 'taken_over' }
+  | { readonly kind: 'sent' }
+  /** Another attempt may be posting it, or C2S may still be processing one: ask again later. */
+  | { readonly kind: 'wait'; readonly state: NoteState; readonly waitMs: number }
+  /** The event is no longer this attempt's: nothing was claimed. */
+  | { readonly kind: 'fenced' };
+
 /**
- * Claims the note `ref` for a lead. `claimedNow` is true when this call created the claim;
- * otherwise `state` is what an earlier attempt left (a `pending` or `unknown` note may or may
- * not be on the lead already).
+ * Claims note `ref` of a lead for the attempt `fence`, in one statement: a new row, or a takeover
+ * of an unsent row whose claim has run out (`windows`). Only an attempt that still holds its
+ * event can claim. `legacyRef` is the same note's reference before references grew: when it is
+ * open (not known to be sent), the lead must be read before posting.
  */
 export async function claimNote(
   db: pg.Pool,
-  note: { ref: string; leadId: string; eventId: string },
-): Promise<{ state: NoteState; claimedNow: boolean }> {
-  const { rows } = await db.query<{ state: NoteState; claimed_now: boolean }>({
+  note: { leadId: string; ref: string; legacyRef: string; fence: Fence },
+  windows: ClaimWindows,
+): Promise<NoteClaim> {
+  const { rows } = await db.query<{
+    owns: boolean;
+    fresh: boolean | null;
+    state: NoteState | null;
+    claim_age_ms: number | null;
+    state_age_ms: number | null;
+    legacy_open: boolean;
+  }>({
     name: 'claim-note',
-    text: `WITH claim AS (
-             INSERT INTO notes (ref, lead_id, event_id, state) VALUES ($1, $2, $3, 'pending')
-             ON CONFLICT (ref) DO NOTHING
-             RETURNING state
+    text: `WITH owner AS (
+             SELECT EXISTS (SELECT 1 FROM webhook_events WHERE id = $3 AND claimed_by = $4 AND attempts = $5) AS owns
+           ), claim AS (
+             INSERT INTO notes (lead_id, ref, event_id, state, claimed_by, claim_attempt, claimed_at)
+             SELECT $1, $2, $3, 'pending', $4, $5, now() FROM owner WHERE owns
+             ON CONFLICT (lead_id, ref) DO UPDATE SET
+               event_id = EXCLUDED.event_id, claimed_by = EXCLUDED.claimed_by,
+               claim_attempt = EXCLUDED.claim_attempt, claimed_at = now()
+             WHERE notes.state = 'pending' AND notes.claimed_at <= now() - $7 * interval '1 millisecond'
+                OR notes.state = 'unknown' AND notes.updated_at <= now() - $8 * interval '1 millisecond'
+             RETURNING xmax = 0 AS fresh
            )
-           SELECT state, true AS claimed_now FROM claim
-           UNION ALL
-           SELECT state, false FROM notes WHERE ref = $1 AND NOT EXISTS (SELECT 1 FROM claim)`,
-    values: [note.ref, note.leadId, note.eventId],
+           SELECT owner.owns, claim.fresh, n.state,
+                  extract(epoch FROM now() - n.claimed_at) * 1000 AS claim_age_ms,
+                  extract(epoch FROM now() - n.updated_at) * 1000 AS state_age_ms,
+                  EXISTS (SELECT 1 FROM notes l WHERE l.lead_id = $1 AND l.ref = $6 AND l.ref <> $2
+                          AND l.state <> 'sent') AS legacy_open
+           FROM owner
+           LEFT JOIN claim ON true
+           LEFT JOIN notes n ON n.lead_id = $1 AND n.ref = $2`,
+    values: [
+      note.leadId,
+      note.ref,
+      note.fence.eventId,
+      note.fence.workerId,
+      note.fence.attempt,
+      note.legacyRef,
+      windows.inFlightMs,
+      windows.unknownWaitMs,
+    ],
   });
   const row = rows[0];
-  if (!row) throw new Error('note claim returned nothing');
-  return { state: row.state, claimedNow: row.claimed_now };
+  if (!row?.owns) return { kind: 'fenced' };
+  if (row.fresh === true) return row.legacy_open ? { kind: 'taken_over' } : { kind: 'claimed' };
+  if (row.fresh === false) return { kind: 'taken_over' };
+  // Not claimed: `n` is the row as it stood before this statement. No row there means another
+  // attempt claimed it a moment ago, in a transaction this statement's snapshot did not see.
+  if (row.state === null) return { kind: 'wait', state: 'pending', waitMs: windows.inFlightMs };
+  if (row.state === 'sent') return { kind: 'sent' };
+  const waitMs =
+    row.state === 'pending'
+      ? windows.inFlightMs - Number(row.claim_age_ms)
+      : windows.unknownWaitMs - Number(row.state_age_ms);
+  return { kind: 'wait', state: row.state, waitMs: Math.max(1000, Math.ceil(waitMs)) };
 }
 
-/** Records how notes stand, in one statement for all of them (see `createBatcher`). */
-export async function setNoteStates(
-  db: pg.Pool,
-  notes: ReadonlyArray<{ readonly ref: string; readonly state: NoteState }>,
-): Promise<void> {
-  await db.query({
-    name: 'set-note-states',
-    text: `UPDATE notes n SET state = x.state, updated_at = now(), attempts = n.attempts + 1,
-             sent_at = CASE WHEN x.state = 'sent' THEN now() ELSE n.sent_at END
-           FROM unnest($1::text[], $2::text[]) AS x(ref, state)
-           WHERE n.ref = x.ref`,
-    values: [notes.map((note) => note.ref), notes.map((note) => note.state)],
-  });
+/** A note state to record, under the claim of the attempt that reached it. */
+export interface NoteStateChange {
+  readonly leadId: string;
+  readonly ref: string;
+  readonly state: NoteState;
+  readonly fence: Fence;
 }
 
 /**
- * Whether each of these notes was sent, in one query: runs asking at the same moment share it
- * (see `createBatcher`).
+ * Records how notes stand, in one statement for all of them (see `createBatcher`). Fenced twice:
+ * the note must still be claimed by the attempt, and the attempt must still hold its event, so a
+ * stalled worker coming back changes nothing. Answers, per change, whether it was recorded.
  */
-export async function notesSent(db: pg.Pool, refs: readonly string[]): Promise<boolean[]> {
-  const { rows } = await db.query<{ ref: string }>({
-    name: 'notes-sent',
-    text: `SELECT ref FROM notes WHERE ref = ANY($1::text[]) AND state = 'sent'`,
-    values: [refs],
+export async function setNoteStates(db: pg.Pool, changes: readonly NoteStateChange[]): Promise<boolean[]> {
+  const { rows } = await db.query<{ i: number }>({
+    name: 'set-note-states',
+    text: `UPDATE notes n SET state = x.state, updated_at = now(), attempts = n.attempts + 1,
+             sent_at = CASE WHEN x.state = 'sent' THEN now() ELSE n.sent_at END
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[])
+                WITH ORDINALITY AS x(lead_id, ref, state, worker, attempt, i)
+           WHERE n.lead_id = x.lead_id AND n.ref = x.ref AND n.claimed_by = x.worker
+             AND n.claim_attempt = x.attempt AND n.state <> 'sent'
+             AND EXISTS (SELECT 1 FROM webhook_events e
+                         WHERE e.id = n.event_id AND e.claimed_by = x.worker AND e.attempts = x.attempt)
+           RETURNING x.i::int AS i`,
+    values: [
+      changes.map((change) => change.leadId),
+      changes.map((change) => change.ref),
+      changes.map((change) => change.state),
+      changes.map((change) => change.fence.workerId),
+      changes.map((change) => change.fence.attempt),
+    ],
   });
-  const sent = new Set(rows.map((row) => row.ref));
-  return refs.map((ref) => sent.has(ref));
+  const recorded = new Set(rows.map((row) => row.i));
+  return changes.map((_, index) => recorded.has(index + 1));
+}
+
+/**
+ * Whether a note was sent on each lead under any of its references, in one query: runs asking at
+ * the same moment share it (see `createBatcher`).
+ */
+export async function notesSent(
+  db: pg.Pool,
+  asks: ReadonlyArray<{ readonly leadId: string; readonly refs: readonly string[] }>,
+): Promise<boolean[]> {
+  const pairs = asks.flatMap((ask, index) => ask.refs.map((ref) => ({ index, leadId: ask.leadId, ref })));
+  const { rows } = await db.query<{ i: number }>({
+    name: 'notes-sent',
+    text: `SELECT DISTINCT x.i FROM unnest($1::text[], $2::text[], $3::int[]) AS x(lead_id, ref, i)
+           JOIN notes n ON n.lead_id = x.lead_id AND n.ref = x.ref AND n.state = 'sent'`,
+    values: [pairs.map((pair) => pair.leadId), pairs.map((pair) => pair.ref), pairs.map((pair) => pair.index)],
+  });
+  const sent = new Set(rows.map((row) => row.i));
+  return asks.map((_, index) => sent.has(index));
 }

@@ -3,7 +3,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { dossierFromWorkApi } from './dossier.ts';
-import { composeNoMatchNote, composeNote, noteRef } from './note.ts';
+import { composeNoMatchNote, composeNote } from './note.ts';
+import { noteRef } from '../notes/reference.ts';
 import type { Dossier, NoteInput, NoteMatch, NoteOptions } from './types.ts';
 
 // Golden notes: src/people/golden/<name>.txt hold the expected note plus one final newline.
@@ -349,9 +350,10 @@ test('a lead phone that is not Brazilian is shown as given', () => {
   assert.ok(note(match, null, 'x').includes('═══ PESSOA 1 (Telefone: +1 415 555 2671) ═══'));
 });
 
-test('the ref is enr- and the first 8 hex digits of sha256(lead id, newline, key)', () => {
-  assert.equal(noteRef(LEAD_ID, 'k'), 'enr-cbc5f58e');
-  assert.equal(noteRef('lead-1', 'on_create_lead@2026-11-20T13:15:00.000Z'), 'enr-e3239799');
+test('the ref is enr- and the first 16 hex digits of sha256(lead id, newline, key)', () => {
+  // The first 8 digits are the legacy reference's: notes posted before stay recognisable.
+  assert.equal(noteRef(LEAD_ID, 'k'), 'enr-cbc5f58e80978c5d');
+  assert.match(noteRef('lead-1', 'on_create_lead@2026-11-20T13:15:00.000Z'), /^enr-e3239799[0-9a-f]{8}$/);
   assert.notEqual(noteRef(LEAD_ID, 'k2'), noteRef(LEAD_ID, 'k'));
-  assert.match(noteRef('', ''), /^enr-[0-9a-f]{8}$/);
+  assert.match(noteRef('', ''), /^enr-[0-9a-f]{16}$/);
 });

@@ -3,8 +3,8 @@
  * emoji section headers, a blank line between blocks, missing lines and empty sections left
  * out, a `ref:` line last. Pure: the same input always gives the same text.
  */
-import { createHash } from 'node:crypto';
 import { maskCpf } from '../log/mask.ts';
+import { referenceLine } from '../notes/reference.ts';
 import { formatCpf } from './cpf.ts';
 import { formatReais, parseBrazilianNumber } from './money.ts';
 import { namesMatch } from './name.ts';
@@ -16,10 +16,6 @@ export const DEFAULT_NOTE_MAX_LENGTH = 5000;
 /** How many of each list the note shows (the dossier may hold more). */
 export const NOTE_LIST_LIMITS = { emails: 3, phones: 3, addresses: 2, companies: 3 } as const;
 
-/** `enr-` + 8 hex digits, the same for the same (lead, enrichment key): recognises a note already posted. */
-export function noteRef(leadId: string, key: string): string {
-  return `enr-${createHash('sha256').update(`${leadId}\n${key}`).digest('hex').slice(0, 8)}`;
-}
 
 /** The note for a lead whose contacts led to one or two people. */
 export function composeNote(input: NoteInput, options: NoteOptions): string {
@@ -243,7 +239,7 @@ function render(blocks: readonly Block[], dropped: ReadonlySet<Line>, ref: strin
     if (lines.length === 0) return [];
     return [(block.header === undefined ? lines : [block.header, ...lines]).join('\n')];
   });
-  return [...paragraphs, `ref: ${ref}`].join('\n\n');
+  return [...paragraphs, referenceLine(ref)].join('\n\n');
 }
 
 /**

@@ -20,15 +20,25 @@ export interface Lease {
   readonly seconds: number;
 }
 
-/** Pushes the lease of the events this worker is running one period further. */
-export async function renewLeases(db: pg.Pool, lease: Lease, eventIds: readonly string[]): Promise<void> {
-  if (eventIds.length === 0) return;
-  await db.query({
+/**
+ * Pushes the lease of the events this worker is running one period further, and answers which
+ * of them it still holds: an event missing from the answer was taken over after this worker's
+ * lease ran out (it stalled), so its run must stop before its next side effect.
+ */
+export async function renewLeases(
+  db: pg.Pool,
+  lease: Lease,
+  eventIds: readonly string[],
+): Promise<ReadonlySet<string>> {
+  if (eventIds.length === 0) return new Set();
+  const { rows } = await db.query<{ id: string }>({
     name: 'renew-leases',
     text: `UPDATE webhook_events SET due_at = now() + $3 * interval '1 second'
-           WHERE id = ANY($2::uuid[]) AND claimed_by = $1`,
+           WHERE id = ANY($2::uuid[]) AND claimed_by = $1 AND status = 'processing'
+           RETURNING id`,
     values: [lease.workerId, eventIds, lease.seconds],
   });
+  return new Set(rows.map((row) => row.id));
 }
 
 /**
@@ -69,7 +79,12 @@ export function listenForWakeups(
   let retry: NodeJS.Timeout | undefined;
 
   const connect = async () => {
-    const next = new pg.Client({ connectionString: url, application_name: 'c2s-enricher-listener' });
+    const next = new pg.Client({
+      connectionString: url,
+      application_name: 'c2s-enricher-listener',
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
     next.on('notification', onWake);
     next.on('error', (error) => {
       logger.warn({ err: { message: scrubText(error.message) } }, 'wake-up listener lost its connection');

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { IngestOverloadedError } from '../errors.ts';
 import type { LeadEvent } from './envelope.ts';
 import { insertEvents, type StoredEvent } from './events-repository.ts';
 
@@ -20,6 +21,11 @@ export interface GroupCommitOptions {
   readonly concurrency?: number;
   /** Largest number of events one transaction takes. */
   readonly maxEvents?: number;
+  /**
+   * Events that may wait for a transaction at once. Past it, `store` refuses at once
+   * (`IngestOverloadedError`): memory stays bounded when the database falls behind.
+   */
+  readonly maxQueuedEvents: number;
 }
 
 /**
@@ -33,6 +39,7 @@ export function createGroupCommit(options: GroupCommitOptions) {
   const concurrency = options.concurrency ?? 2;
   const maxEvents = options.maxEvents ?? 500;
   const waiting: Waiting[] = [];
+  let queuedEvents = 0;
   let running = 0;
 
   function pump(): void {
@@ -43,6 +50,7 @@ export function createGroupCommit(options: GroupCommitOptions) {
         const next = waiting.shift()!;
         group.push(next);
         size += next.events.length;
+        queuedEvents -= next.events.length;
       }
       running++;
       void commit(group).finally(() => {
@@ -91,7 +99,13 @@ export function createGroupCommit(options: GroupCommitOptions) {
 
   /** Stores `events` (distinct by lead and instant) with the next group; resolves once committed. */
   return function store(events: readonly LeadEvent[], requestId: string): Promise<StoredEvent[]> {
+    if (queuedEvents > 0 && queuedEvents + events.length > options.maxQueuedEvents) {
+      return Promise.reject(
+        new IngestOverloadedError('too many events are waiting to be stored; retry in a moment'),
+      );
+    }
     return new Promise((resolve, reject) => {
+      queuedEvents += events.length;
       waiting.push({ events, requestId, resolve, reject });
       pump();
     });

@@ -1,5 +1,10 @@
 import type pg from 'pg';
-import { BacklogFullError, DatabaseUnavailableError, isDatabaseUnavailable } from '../errors.ts';
+import {
+  BacklogFullError,
+  DatabaseUnavailableError,
+  IngestOverloadedError,
+  isDatabaseUnavailable,
+} from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { storableText } from '../db/text.ts';
@@ -22,6 +27,8 @@ export interface IngestOptions {
   readonly metrics: Metrics;
   readonly maxEventsPerRequest: number;
   readonly maxBacklog: number;
+  /** Events waiting in memory for the next group commit (see `createGroupCommit`). */
+  readonly maxQueuedEvents: number;
   readonly rejectedKeep: number;
   /** Tells the workers that committed jobs wait. */
   readonly wake: () => Promise<void>;
@@ -38,7 +45,7 @@ const BACKLOG_REFRESH_MS = 1000;
 export function createIngest(options: IngestOptions) {
   const { db, logger, metrics } = options;
   const backlog = backlogMonitor(db, metrics, logger);
-  const store = createGroupCommit({ db, wake: options.wake });
+  const store = createGroupCommit({ db, wake: options.wake, maxQueuedEvents: options.maxQueuedEvents });
 
   return async function ingest(rawBody: string, requestId: string): Promise<IngestAnswer> {
     let parsed: unknown;
@@ -116,6 +123,10 @@ export function createIngest(options: IngestOptions) {
         // Stored is queued (the event row is its job), with other requests' events: a 200 means it will run.
         stored = await store(toStore, requestId);
       } catch (error) {
+        if (error instanceof IngestOverloadedError) {
+          metrics.webhookRequestsRefused.inc({ reason: 'ingest_overloaded' });
+          throw error;
+        }
         if (!isDatabaseUnavailable(error)) throw error;
         metrics.webhookRequestsRefused.inc({ reason: 'database_unavailable' });
         throw new DatabaseUnavailableError('the database is unavailable; nothing was stored', {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { classifyError } from '../errors.ts';
+import { classifyError, LeaseLostError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { scrubText } from '../log/mask.ts';
 import type { Metrics } from '../metrics.ts';
@@ -9,6 +9,7 @@ import {
   type Attempt,
   type Checkpoint,
   type EventRecord,
+  type Fence,
   type Outcome,
   type StepRecord,
 } from './event-repository.ts';
@@ -16,6 +17,13 @@ import { nextRetryDelayMs, type RetryPolicy } from './retry.ts';
 
 export interface StepContext {
   readonly event: EventRecord;
+  /** The claim this run writes under (see `Fence`): steps pass it to their own fenced writes. */
+  readonly fence: Fence;
+  /**
+   * Throws `LeaseLostError` when this worker can no longer be sure it holds the event. A step
+   * calls it right before a side effect outside our database (posting a note).
+   */
+  assertHeld(): void;
   /** Outputs of the steps before this one, by step name. */
   readonly outputs: Readonly<Record<string, unknown>>;
   /** Aborted when the worker must stop; long calls should give up (and be retried). */
@@ -57,7 +65,16 @@ export type RunResult =
   | { readonly kind: 'completed'; readonly outcome: Outcome }
   | { readonly kind: 'superseded' }
   | { readonly kind: 'retry_scheduled'; readonly delayMs: number; readonly code: string }
-  | { readonly kind: 'failed'; readonly code: string };
+  | { readonly kind: 'failed'; readonly code: string }
+  /** The lease was lost: the run stopped without writing; the event's new holder carries on. */
+  | { readonly kind: 'lease_lost' }
+  | { readonly kind: 'exhausted' };
+
+/** How a worker tells a run whether it still holds its event. */
+export interface Hold {
+  /** False once the lease may have run out (renewal reported it lost, or not confirmed in time). */
+  held(): boolean;
+}
 
 /**
  * Runs started attempts (see `startAttempts`) through the steps. Each step's outcome is
@@ -68,14 +85,27 @@ export function createRunner(options: RunnerOptions) {
   const { db, steps, metrics } = options;
   const writer = createAttemptWriter(db);
 
-  return async function runAttempt(attempt: Attempt, signal: AbortSignal): Promise<RunResult> {
+  return async function runAttempt(attempt: Attempt, signal: AbortSignal, hold: Hold): Promise<RunResult> {
     if (attempt.kind === 'superseded') {
       metrics.workflowEvents.inc({ result: 'superseded' });
       return { kind: 'superseded' };
     }
-    const { event } = attempt;
+    if (attempt.kind === 'exhausted') {
+      metrics.workflowEvents.inc({ result: 'failed' });
+      options.logger.warn({ eventId: attempt.eventId, code: 'attempts_exhausted' }, 'event failed');
+      return { kind: 'exhausted' };
+    }
+    const { event, fence } = attempt;
     const eventId = event.id;
     const logger = options.logger.child({ eventId, leadId: event.leadId, attempt: event.attempts });
+    const leaseLost = (): RunResult => {
+      metrics.leasesLost.inc();
+      logger.warn('lease lost: the run stops without writing; the event runs elsewhere');
+      return { kind: 'lease_lost' };
+    };
+    const assertHeld = () => {
+      if (!hold.held()) throw new LeaseLostError();
+    };
 
     // A first attempt has nothing to resume from.
     const checkpoints =
@@ -90,21 +120,25 @@ export function createRunner(options: RunnerOptions) {
       if (done?.status === 'succeeded' && done.result !== null) {
         result = done.result;
       } else {
+        // Before every step: a run that may have lost its event starts nothing more.
+        if (!hold.held()) return leaseLost();
         const startedAt = new Date();
         const started = performance.now();
         try {
-          result = (await step.run({ event, outputs, signal, logger, memo })) ?? {};
+          result = (await step.run({ event, fence, assertHeld, outputs, signal, logger, memo })) ?? {};
         } catch (error) {
           const elapsed = performance.now() - started;
           metrics.stepDuration.observe({ step: step.name, result: 'failed' }, elapsed / 1000);
-          return await handleFailure(event, step.name, error, { startedAt, elapsed, unwritten }, logger);
+          if (error instanceof LeaseLostError || !hold.held()) return leaseLost();
+          return await handleFailure(attempt, step.name, error, { startedAt, elapsed, unwritten }, logger, leaseLost);
         }
         const elapsed = performance.now() - started;
         unwritten.push({ step: step.name, status: 'succeeded', startedAt, durationMs: elapsed, result });
         metrics.stepDuration.observe({ step: step.name, result: 'succeeded' }, elapsed / 1000);
         // When the run ends here, the statement that ends it is the next one and carries the record.
         const last = index === steps.length - 1 || result.outcome !== undefined;
-        if (!step.replayable && !last) await writer.recordSteps({ eventId, records: unwritten.splice(0) });
+        if (!step.replayable && !last && !(await writer.recordSteps({ fence, records: unwritten.splice(0) })))
+          return leaseLost();
       }
       outputs[step.name] = result.output;
       if (result.outcome !== undefined) {
@@ -112,18 +146,20 @@ export function createRunner(options: RunnerOptions) {
         break;
       }
     }
-    await writer.endAttempt({ eventId, ending: { kind: 'completed', outcome }, records: unwritten });
+    if (!(await writer.endAttempt({ fence, ending: { kind: 'completed', outcome }, records: unwritten })))
+      return leaseLost();
     metrics.workflowEvents.inc({ result: `completed_${outcome}` });
     logger.info({ outcome }, 'event completed');
     return { kind: 'completed', outcome };
   };
 
   async function handleFailure(
-    event: EventRecord,
+    { event, fence }: Extract<Attempt, { kind: 'run' }>,
     step: string,
     error: unknown,
     attempt: { startedAt: Date; elapsed: number; unwritten: StepRecord[] },
     logger: Logger,
+    leaseLost: () => RunResult,
   ): Promise<RunResult> {
     const { code, retryable, retryAfterMs } = classifyError(error);
     const message = scrubText(error instanceof Error ? error.message : String(error));
@@ -145,7 +181,7 @@ export function createRunner(options: RunnerOptions) {
     if (delayMs === undefined) {
       const reason = retryable ? `retries exhausted after ${event.attempts} attempts: ${message}` : message;
       const ending = { kind: 'failed', code, message: `${step}: ${reason}` } as const;
-      await writer.endAttempt({ eventId: event.id, ending, records });
+      if (!(await writer.endAttempt({ fence, ending, records }))) return leaseLost();
       metrics.workflowEvents.inc({ result: 'failed' });
       logger.warn({ step, code, retryable }, 'event failed');
       return { kind: 'failed', code };
@@ -153,7 +189,7 @@ export function createRunner(options: RunnerOptions) {
 
     const at = new Date(Date.now() + delayMs);
     const ending = { kind: 'retry', at, code, message: `${step}: ${message}` } as const;
-    await writer.endAttempt({ eventId: event.id, ending, records });
+    if (!(await writer.endAttempt({ fence, ending, records }))) return leaseLost();
     metrics.retries.inc({ code });
     logger.info({ step, code, delayMs }, 'event will be retried');
     return { kind: 'retry_scheduled', delayMs, code };

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { Logger } from '../log/logger.ts';
+import { LeaseLostError } from '../errors.ts';
 import { scrubText } from '../log/mask.ts';
 import type { Metrics } from '../metrics.ts';
 import { listenForWakeups, renewLeases, type Lease } from '../queue/queue.ts';
@@ -28,6 +29,14 @@ export interface WorkerOptions {
   readonly drainTimeoutMs: number;
 }
 
+/** A run in this process: how to stop it, when it ends, and when its lease was last confirmed. */
+interface Run {
+  readonly controller: AbortController;
+  readonly done: Promise<void>;
+  /** When the claim or renewal that last confirmed the lease was sent (local clock). */
+  confirmedAt: number;
+}
+
 export interface Worker {
   /** Stops taking events, lets running ones finish within the drain timeout, then returns. */
   stop(): Promise<void>;
@@ -50,7 +59,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     logger,
     metrics: options.metrics,
   });
-  const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  const leaseMs = lease.seconds * 1000;
+  const running = new Map<string, Run>();
   let stopping = false;
   let claiming: Promise<void> | undefined;
   let wanted = false;
@@ -66,9 +76,18 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         wanted = false;
         while (!stopping && running.size < concurrency) {
           const room = Math.min(BATCH_SIZE, concurrency - running.size);
-          const attempts = await startAttempts(db, lease, room);
-          // One of ours whose lease lapsed (a stalled renewal) is still running here: keep it.
-          for (const attempt of attempts) if (!running.has(idOf(attempt))) start(attempt);
+          const sentAt = Date.now();
+          const attempts = await startAttempts(db, lease, room, options.retry.maxAttempts);
+          for (const attempt of attempts) {
+            const stale = running.get(idOf(attempt));
+            if (!stale) start(attempt, sentAt);
+            else {
+              // One of ours whose lease lapsed (a stalled renewal) came back to us: the old run
+              // writes under the old attempt's fence, so it stops and the new attempt follows it.
+              stale.controller.abort(new LeaseLostError());
+              void stale.done.then(() => start(attempt, sentAt));
+            }
+          }
           if (attempts.length < room) break;
         }
       }
@@ -77,10 +96,15 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     }
   };
 
-  const start = (attempt: Attempt) => {
+  const start = (attempt: Attempt, claimedAt: number) => {
     const eventId = idOf(attempt);
     const controller = new AbortController();
-    const done = runAttempt(attempt, controller.signal)
+    const hold = {
+      held: () =>
+        !(controller.signal.reason instanceof LeaseLostError) &&
+        Date.now() - (running.get(eventId)?.confirmedAt ?? claimedAt) < leaseMs,
+    };
+    const done = runAttempt(attempt, controller.signal, hold)
       .then(() => undefined)
       .catch((error: unknown) => {
         // The run's own bookkeeping failed (database away): the lease runs out and it runs again.
@@ -92,14 +116,27 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         // per run. With room to spare (a light load), take at once.
         if (!stopping && concurrency - running.size >= Math.min(BATCH_SIZE, concurrency)) void fill();
       });
-    running.set(eventId, { controller, done });
+    running.set(eventId, { controller, done, confirmedAt: claimedAt });
   };
 
+  // A lease is confirmed by each renewal that reports it held. One reported lost, or not
+  // confirmed for a whole lease period (the database unreachable, the process stalled), is
+  // presumed taken over: its run is told to stop before its next side effect.
   const renew = async () => {
+    const sentAt = Date.now();
+    const ids = [...running.keys()];
     try {
-      await renewLeases(db, lease, [...running.keys()]);
+      const held = await renewLeases(db, lease, ids);
+      for (const id of ids) {
+        const run = running.get(id);
+        if (!run) continue;
+        if (held.has(id)) run.confirmedAt = sentAt;
+        else run.controller.abort(new LeaseLostError());
+      }
     } catch (error) {
       logger.warn({ err: { message: scrubText((error as Error).message) } }, 'could not renew leases');
+      for (const run of running.values())
+        if (Date.now() - run.confirmedAt >= leaseMs) run.controller.abort(new LeaseLostError());
     }
   };
 

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowDeps } from '../../src/service.ts';
 import type { Step } from '../../src/workflow/runner.ts';
-import { postNoteStep, referenceLine } from '../../src/workflow/steps/post-note.ts';
+import { noteRef, referenceLine } from '../../src/notes/reference.ts';
+import { claimWindows, postNoteStep } from '../../src/workflow/steps/post-note.ts';
 import type { TestDatabase } from './database.ts';
 
 /**
@@ -19,8 +19,8 @@ export function noteWorkflow(options: { composeDelayMs?: number; before?: readon
         const { attributes } = event.payload as {
           attributes?: { customer?: { phone?: string; email?: string } };
         };
-        const contacts = `${event.leadId}|${attributes?.customer?.phone ?? ''}|${attributes?.customer?.email ?? ''}`;
-        const ref = `enr-${createHash('sha256').update(contacts).digest('hex').slice(0, 8)}`;
+        const contacts = `${attributes?.customer?.phone ?? ''}|${attributes?.customer?.email ?? ''}`;
+        const ref = noteRef(event.leadId, contacts);
         return {
           output: {
             ref,
@@ -30,7 +30,13 @@ export function noteWorkflow(options: { composeDelayMs?: number; before?: readon
         };
       },
     },
-    postNoteStep({ db: deps.db, c2s: deps.c2s, metrics: deps.metrics, composedBy: 'compose_note' }),
+    postNoteStep({
+      db: deps.db,
+      c2s: deps.c2s,
+      metrics: deps.metrics,
+      composedBy: 'compose_note',
+      windows: claimWindows(deps.config),
+    }),
   ];
 }
 

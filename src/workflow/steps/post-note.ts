@@ -1,8 +1,10 @@
 import type pg from 'pg';
-import { OutcomeUnknownError } from '../../errors.ts';
+import type { Config } from '../../config.ts';
+import { LeaseLostError, OutcomeUnknownError, RetryableError } from '../../errors.ts';
 import type { Metrics } from '../../metrics.ts';
 import { createBatcher } from '../../db/batcher.ts';
-import { claimNote, setNoteStates, type NoteState } from '../../notes/ledger.ts';
+import { claimNote, setNoteStates, type ClaimWindows, type NoteStateChange } from '../../notes/ledger.ts';
+import { carriesReference, knownRefs, legacyRef } from '../../notes/reference.ts';
 import type { C2sClient } from '../../providers/c2s/client.ts';
 import type { Outcome } from '../event-repository.ts';
 import type { Step } from '../runner.ts';
@@ -15,56 +17,87 @@ export interface ComposedNote {
   readonly outcome?: Outcome;
 }
 
-/** The line that ends every note and lets us recognise one already posted. */
-export function referenceLine(ref: string): string {
-  return `ref: ${ref}`;
+/**
+ * How long a note claim keeps other attempts off, from the configuration: a POST may be in flight
+ * for the C2S timeout after its claim, and its attempt may go on for up to a lease without
+ * learning that it lost the event; the margin covers the C2S limiter's wait and commit delays.
+ */
+export function claimWindows(config: Config): ClaimWindows {
+  const { providers, workflow } = config;
+  return {
+    inFlightMs: providers.c2s.timeoutMs + workflow.leaseSeconds * 1000 + workflow.noteClaimMarginMs,
+    unknownWaitMs: workflow.noteUnknownWaitMs,
+  };
 }
 
 /**
- * Posts the composed note on the lead, at most once per reference. The ledger row is claimed
- * before C2S is called; when an earlier attempt's outcome is unknown, the lead's messages are
- * read first and the note is posted only if its reference is not among them.
+ * Posts the composed note on the lead, at most once per (lead, reference). The ledger row is
+ * claimed before C2S is called, by an attempt that still holds its event. A note another attempt
+ * claimed is left alone while that attempt may still be posting it (`windows`); once its claim
+ * has run out, this attempt takes it over, reads the lead, and posts only if no message carries
+ * the reference (current or legacy).
  */
 export function postNoteStep(deps: {
   db: pg.Pool;
   c2s: C2sClient;
   metrics: Metrics;
   composedBy: string;
+  windows: ClaimWindows;
 }): Step {
   const { db, c2s, metrics } = deps;
   // Runs recording at the same moment share one statement.
-  const recordState = createBatcher<{ ref: string; state: NoteState }>((notes) => setNoteStates(db, notes));
+  const recordState = createBatcher<NoteStateChange, boolean>((changes) => setNoteStates(db, changes));
   return {
     name: 'post_note',
-    async run({ event, outputs, signal }) {
+    async run({ event, fence, assertHeld, outputs, signal }) {
       const note = outputs[deps.composedBy] as ComposedNote | undefined;
       if (!note) return { output: { posted: false } };
-      const claim = await claimNote(db, { ref: note.ref, leadId: event.leadId, eventId: event.id });
+      const { leadId } = event;
       const outcome = note.outcome ?? 'enriched';
-      if (claim.state === 'sent')
-        return { output: { ref: note.ref, posted: false, reason: 'already_sent' }, outcome };
-      if (claim.claimedNow) metrics.notes.inc({ state: 'pending' });
-
-      if (!claim.claimedNow) {
-        // An earlier attempt claimed it and may have posted it: look before posting again.
-        const lead = await c2s.getLead(event.leadId, signal);
-        if (lead.messages.some((message) => message.body.includes(referenceLine(note.ref)))) {
-          await recordState({ ref: note.ref, state: 'sent' });
-          metrics.notes.inc({ state: 'found_existing' });
-          return { output: { ref: note.ref, posted: true, reason: 'found_on_lead' }, outcome };
+      const claim = await claimNote(db, { leadId, ref: note.ref, legacyRef: legacyRef(note.ref), fence }, deps.windows);
+      switch (claim.kind) {
+        case 'fenced':
+          throw new LeaseLostError();
+        case 'sent':
+          return { output: { ref: note.ref, posted: false, reason: 'already_sent' }, outcome };
+        case 'wait':
+          metrics.notes.inc({ state: 'waited' });
+          throw new RetryableError(
+            claim.state === 'pending' ? 'note_in_flight' : 'note_outcome_unknown',
+            claim.state === 'pending'
+              ? 'another attempt may be posting this note; looking again once its claim has run out'
+              : 'an earlier post may still be processed by C2S; looking on the lead after the wait',
+            { retryAfterMs: claim.waitMs },
+          );
+        case 'claimed':
+          metrics.notes.inc({ state: 'pending' });
+          break;
+        case 'taken_over': {
+          // An earlier attempt may have posted it: look before posting again.
+          const lead = await c2s.getLead(leadId, signal);
+          const refs = knownRefs(note.ref);
+          if (lead.messages.some((message) => carriesReference(message.body, refs))) {
+            await recordState({ leadId, ref: note.ref, state: 'sent', fence });
+            metrics.notes.inc({ state: 'found_existing' });
+            return { output: { ref: note.ref, posted: true, reason: 'found_on_lead' }, outcome };
+          }
         }
       }
 
+      assertHeld(); // the last moment to find out that the event is no longer ours
       try {
-        await c2s.postNote(event.leadId, note.body, signal);
+        await c2s.postNote(leadId, note.body, signal);
       } catch (error) {
-        if (error instanceof OutcomeUnknownError) {
-          await recordState({ ref: note.ref, state: 'unknown' });
-          metrics.notes.inc({ state: 'unknown' });
-        }
-        throw error;
+        if (!(error instanceof OutcomeUnknownError)) throw error;
+        await recordState({ leadId, ref: note.ref, state: 'unknown', fence });
+        metrics.notes.inc({ state: 'unknown' });
+        // C2S may still be processing it: the next attempt looks on the lead only after the wait.
+        throw new OutcomeUnknownError(error.code, error.message, {
+          cause: error,
+          retryAfterMs: Math.max(error.retryAfterMs ?? 0, deps.windows.unknownWaitMs),
+        });
       }
-      await recordState({ ref: note.ref, state: 'sent' });
+      await recordState({ leadId, ref: note.ref, state: 'sent', fence });
       metrics.notes.inc({ state: 'sent' });
       return { output: { ref: note.ref, posted: true }, outcome };
     },
