@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { environmentWithDotenv, loadConfig, type Env } from './config.ts';
+import { dataDirOf, environmentWithDotenv, loadConfig, type Env } from './config.ts';
 import { ConfigError } from './errors.ts';
 
 const PRODUCTION: Env = {
@@ -123,6 +123,122 @@ test('a complete production environment loads', () => {
   assert.equal(config.production, true);
   assert.deepEqual(config.webhook.secrets, ['production-secret-0123456789']);
   assert.equal(config.providers.workApi.token, 'work-token');
+});
+
+test('production refuses provider URLs that are not https:, naming each variable', () => {
+  const error = configError({
+    ...PRODUCTION,
+    C2S_BASE_URL: 'http://api.contact2sale.com',
+    C2S_GATEWAY_URL: 'http://gateway.example.com',
+    DIRETRIX_BASE_URL: 'http://diretrix.example.com',
+    WORK_API_BASE_URL: 'ftp://completa.workbuscas.com',
+  });
+  assert.deepEqual(error.problems, [
+    'C2S_BASE_URL must be a https: URL when NODE_ENV=production',
+    'C2S_GATEWAY_URL must be a https: URL when NODE_ENV=production',
+    'DIRETRIX_BASE_URL must be a https: URL when NODE_ENV=production',
+    'WORK_API_BASE_URL must be a https: URL when NODE_ENV=production',
+  ]);
+  const config = loadConfig({ ...PRODUCTION, C2S_GATEWAY_URL: 'https://gateway.example.com' });
+  assert.equal(config.providers.c2s.gatewayUrl, 'https://gateway.example.com');
+  // Outside production a local simulator over http: is fine.
+  const local = loadConfig({ ...PRODUCTION, NODE_ENV: 'test', C2S_BASE_URL: 'http://127.0.0.1:4010' });
+  assert.equal(local.providers.c2s.baseUrl, 'http://127.0.0.1:4010');
+});
+
+test('without any provider credential, outside production, the providers are the simulators', () => {
+  assert.equal(loadConfig({}).providers.demo, true);
+  assert.equal(
+    loadConfig({ NODE_ENV: 'development', C2S_BASE_URL: 'http://127.0.0.1:1' }).providers.demo,
+    true,
+  );
+  const { NODE_ENV: _production, ...complete } = PRODUCTION;
+  assert.equal(loadConfig(complete).providers.demo, false);
+  assert.equal(loadConfig(PRODUCTION).providers.demo, false);
+});
+
+test('partial provider credentials are refused in every environment, naming what is missing', () => {
+  const all: Env = {
+    C2S_TOKEN: 'c2s-token',
+    DIRETRIX_BASE_URL: 'https://diretrix.example.com',
+    DIRETRIX_USER: 'user',
+    DIRETRIX_PASS: 'pass',
+    WORK_API: 'work-token',
+  };
+  const without = (...names: string[]): Env =>
+    Object.fromEntries(Object.entries(all).filter(([name]) => !names.includes(name)));
+  const cases: Array<[Env, string]> = [
+    // The case that posted notes built from simulated people to a real CRM.
+    [{ C2S_TOKEN: 'c2s-token' }, 'DIRETRIX_BASE_URL, DIRETRIX_USER, DIRETRIX_PASS, WORK_API'],
+    [without('WORK_API'), 'WORK_API'],
+    [
+      without('DIRETRIX_BASE_URL', 'DIRETRIX_USER', 'DIRETRIX_PASS'),
+      'DIRETRIX_BASE_URL, DIRETRIX_USER, DIRETRIX_PASS',
+    ],
+    [without('DIRETRIX_PASS'), 'DIRETRIX_PASS'],
+    [without('DIRETRIX_BASE_URL'), 'DIRETRIX_BASE_URL'],
+    [without('C2S_TOKEN'), 'C2S_TOKEN'],
+    [{ WORK_API: 'work-token' }, 'C2S_TOKEN, DIRETRIX_BASE_URL, DIRETRIX_USER, DIRETRIX_PASS'],
+    [{ DIRETRIX_USER: 'user' }, 'C2S_TOKEN, DIRETRIX_BASE_URL, DIRETRIX_PASS, WORK_API'],
+  ];
+  for (const [env, missing] of cases) {
+    for (const NODE_ENV of [undefined, 'development', 'test']) {
+      const error = configError({ ...env, ...(NODE_ENV ? { NODE_ENV } : {}) });
+      assert.deepEqual(
+        error.problems,
+        [`provider credentials must be set all together, or none of them for demo mode; missing: ${missing}`],
+        `${Object.keys(env).join('+')} (${String(NODE_ENV)})`,
+      );
+    }
+  }
+  // In production each missing one is named as required.
+  const error = configError({ ...PRODUCTION, WORK_API: '', DIRETRIX_PASS: ' ' });
+  assert.deepEqual(error.problems, [
+    'DIRETRIX_PASS is required when NODE_ENV=production',
+    'WORK_API is required when NODE_ENV=production',
+  ]);
+});
+
+test('WEBHOOK_ALLOWED_IPS and TRUSTED_PROXIES are lists of IPs and CIDR ranges', () => {
+  const config = loadConfig({
+    WEBHOOK_ALLOWED_IPS: '203.0.113.0/24, 2001:db8::1',
+    TRUSTED_PROXIES: '10.0.0.0/8,::1',
+  });
+  assert.deepEqual(config.webhook.allowedIps, ['203.0.113.0/24', '2001:db8::1']);
+  assert.deepEqual(config.webhook.trustedProxies, ['10.0.0.0/8', '::1']);
+  assert.equal(loadConfig({}).webhook.allowedIps, undefined);
+  assert.deepEqual(loadConfig({}).webhook.trustedProxies, []);
+
+  const error = configError({
+    WEBHOOK_ALLOWED_IPS: '203.0.113.0/24, 203.0.113.0/40, c2s.example.com',
+    TRUSTED_PROXIES: '10.0.0.1, 10.0.0',
+  });
+  assert.deepEqual(error.problems, [
+    'WEBHOOK_ALLOWED_IPS must list IP addresses or CIDR ranges (not: 203.0.113.0/40, c2s.example.com)',
+    'TRUSTED_PROXIES must list IP addresses or CIDR ranges (not: 10.0.0)',
+  ]);
+  assert.deepEqual(configError({ WEBHOOK_ALLOWED_IPS: ' , ' }).problems, [
+    'WEBHOOK_ALLOWED_IPS lists no address',
+  ]);
+});
+
+test('the webhook rate limit defaults to 6000 a minute, 0 turns it off; the request timeout to 30 s', () => {
+  const defaults = loadConfig({});
+  assert.equal(defaults.webhook.rateLimitPerMinute, 6000);
+  assert.equal(defaults.webhook.requestTimeoutMs, 30_000);
+  assert.equal(loadConfig({ WEBHOOK_RATE_LIMIT_PER_MINUTE: '0' }).webhook.rateLimitPerMinute, 0);
+  assert.equal(loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000' }).webhook.requestTimeoutMs, 5000);
+  const error = configError({ WEBHOOK_RATE_LIMIT_PER_MINUTE: '-5', HTTP_REQUEST_TIMEOUT_MS: '0' });
+  assert.deepEqual(error.problems, [
+    'WEBHOOK_RATE_LIMIT_PER_MINUTE must be a whole number from 0 to 10000000 (got "-5")',
+    'HTTP_REQUEST_TIMEOUT_MS must be a whole number from 100 to 600000 (got "0")',
+  ]);
+});
+
+test('dataDirOf resolves DATA_DIR as loadConfig does', () => {
+  assert.equal(dataDirOf({}), resolve('./data'));
+  assert.equal(dataDirOf({ DATA_DIR: ' var/c2s ' }), loadConfig({ DATA_DIR: 'var/c2s' }).dataDir);
+  assert.equal(dataDirOf({ DATA_DIR: '' }), resolve('./data'));
 });
 
 test('trailing slashes are removed from URLs', () => {

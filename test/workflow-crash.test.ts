@@ -7,7 +7,7 @@ import { startC2sSimulator } from '../src/simulators/c2s.ts';
 import { defer } from './helpers/cleanup.ts';
 import { freshDatabase } from './helpers/database.ts';
 import { spawnService, type ServiceProcess } from './helpers/process.ts';
-import { leadEvent, postWebhook } from './helpers/service.ts';
+import { FAKE_PROVIDERS, leadEvent, postWebhook } from './helpers/service.ts';
 import { settled } from './helpers/workflow.ts';
 
 const SECRET = 'crash-test-secret-0123456789';
@@ -44,6 +44,7 @@ test('killed with SIGKILL at random moments, the service loses no event and post
   const env = {
     DB_URL: db.url,
     WEBHOOK_SECRET: SECRET,
+    ...FAKE_PROVIDERS,
     C2S_BASE_URL: c2s.url,
     C2S_TOKEN: 'c2s-token',
     PORT: String(port),
@@ -107,6 +108,7 @@ test('two worker processes on one database never run an event twice', async (t) 
   const env = {
     DB_URL: db.url,
     WEBHOOK_SECRET: SECRET,
+    ...FAKE_PROVIDERS,
     C2S_BASE_URL: c2s.url,
     C2S_TOKEN: 'c2s-token',
     LOG_LEVEL: 'info',

@@ -36,7 +36,6 @@ test('out of order delivery: the older event arriving last is stale and never ru
   const runs: Run[] = [];
   const service = await startService(t, {
     role: 'all',
-    env: { C2S_TOKEN: 'x' },
     workflow: () => [recordingStep(runs, 0)],
   });
   await service.post(leadEvent('lead-o', '2026-11-20T12:00:00Z'));
@@ -65,7 +64,6 @@ test('a queued event overtaken by a newer one of its lead is superseded, not run
   await startService(t, {
     db,
     role: 'worker',
-    env: { C2S_TOKEN: 'x' },
     workflow: () => [recordingStep(runs, 0)],
   });
   const states = await settled(db);
@@ -87,7 +85,6 @@ test('events of one lead run one at a time, other leads in parallel', async (t) 
   const runs: Run[] = [];
   const service = await startService(t, {
     role: 'all',
-    env: { C2S_TOKEN: 'x' },
     workflow: () => [recordingStep(runs, 400)],
   });
   await service.post(leadEvent('lead-s', '2026-11-20T10:00:00Z'));

@@ -23,7 +23,7 @@ function scriptedStep(
   };
 }
 
-const fastRetries = { RETRY_BASE_DELAY_MS: '20', C2S_TOKEN: 'unused' };
+const fastRetries = { RETRY_BASE_DELAY_MS: '20' };
 
 test('transient failures are retried and the run resumes at the failed step', async (t) => {
   const firstCalls = new Map<string, number>();

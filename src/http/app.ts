@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyError } from 'fastify';
 import type pg from 'pg';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
-import { redactUrl, scrubText } from '../log/mask.ts';
+import { requestPath, scrubText } from '../log/mask.ts';
 import type { Metrics } from '../metrics.ts';
 import { webhookRoutes, type WebhookOptions } from '../webhooks/routes.ts';
 import { healthRoutes } from './health.ts';
@@ -28,11 +28,31 @@ export interface AppDeps {
 /** Routes whose every call would drown the log; logged at debug. */
 const QUIET_ROUTES = new Set(['/health', '/ready', '/metrics']);
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
+/** A worker-only process has no webhook settings: its GET routes get the default timeout. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** Above the usual 60 s idle timeout of load balancers, so they, not we, close idle connections. */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 /** The HTTP application, without listen(): tests and main wire it the same way. */
 export async function buildApp(deps: AppDeps) {
   const { logger, metrics } = deps;
+  const timeoutMs = deps.webhook?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const trustedProxies = deps.webhook?.trustedProxies ?? [];
   const app = Fastify({
+    // A client that sends its headers and then trickles or withholds its body holds a socket
+    // and a parser: the whole request must arrive within `timeoutMs` (else 408), and a socket
+    // silent that long is closed. Node checks the request deadline every
+    // `connectionsCheckingInterval` (30 s by default, far too coarse for this).
+    requestTimeout: timeoutMs,
+    connectionTimeout: timeoutMs,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      requestTimeout: timeoutMs,
+      headersTimeout: Math.min(60_000, timeoutMs),
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(timeoutMs / 4))),
+    },
+    // X-Forwarded-For is believed only from these peers; anyone else's `request.ip` is its socket.
+    trustProxy: trustedProxies.length > 0 ? [...trustedProxies] : false,
     loggerInstance: logger,
     // One line per response (onResponse below) instead of Fastify's, which would log `?token=`.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
@@ -56,7 +76,8 @@ export async function buildApp(deps: AppDeps) {
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
     const line = {
       method: request.method,
-      url: redactUrl(request.url),
+      // The path only: a query string may carry the secret, in any spelling (`?%74oken=`).
+      url: requestPath(request.url),
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
       ...request.logFields,
@@ -90,7 +111,7 @@ export async function buildApp(deps: AppDeps) {
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({
       error: 'not_found',
-      message: `no route ${request.method} ${redactUrl(request.url.split('?')[0] ?? '')}`,
+      message: `no route ${request.method} ${requestPath(request.url)}`,
     }),
   );
 

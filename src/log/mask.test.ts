@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { maskCpf, maskEmail, maskName, maskPhone, redactUrl } from './mask.ts';
+import { maskCpf, maskEmail, maskName, maskPhone, redactUrl, requestPath } from './mask.ts';
 
 function assertHides(masked: string, ...secrets: string[]): void {
   for (const secret of secrets) assert.ok(!masked.includes(secret), `"${masked}" reveals "${secret}"`);
@@ -97,4 +97,18 @@ test('a Work API URL does not reveal the CPF it looks up', () => {
     'https://completa.workbuscas.com/api?token=abc123&modulo=cpf&consulta=52998224725',
   );
   assertHides(masked, '52998224725');
+});
+
+test('requestPath keeps the path alone, whatever the query spells', () => {
+  for (const url of [
+    '/api/v1/webhooks/c2s?token=s3cr3t',
+    '/api/v1/webhooks/c2s?%74oken=s3cr3t',
+    '/api/v1/webhooks/c2s?TOKEN=s3cr3t',
+    '/api/v1/webhooks/c2s?x=1&token=s3cr3t',
+    '/api/v1/webhooks/c2s#token=s3cr3t',
+    '/api/v1/webhooks/c2s?',
+    '/api/v1/webhooks/c2s',
+  ]) {
+    assert.equal(requestPath(url), '/api/v1/webhooks/c2s', url);
+  }
 });

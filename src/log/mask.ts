@@ -46,6 +46,15 @@ export function redactUrl(url: string): string {
 }
 
 /**
+ * A request URL as logs may show it: the path alone. Whatever follows `?` (or `#`) is dropped,
+ * so a token is never logged however its name is spelt (`?TOKEN=`, `?%74oken=`, `&token=`).
+ */
+export function requestPath(url: string): string {
+  const end = url.search(/[?#]/);
+  return redactUrl(end === -1 ? url : url.slice(0, end));
+}
+
+/**
  * Free text that may quote personal data (an unexpected error's message, say), made safe to
  * store or log: e-mails and long digit runs (CPF, phone) are masked, and the length is bounded.
  */

@@ -54,8 +54,10 @@ export const webhookResponses = {
   200: Received,
   400: Refusal,
   401: Refusal,
+  403: Refusal,
   413: Refusal,
   415: Refusal,
+  429: Refusal,
   500: Refusal,
   503: Refusal,
 };

@@ -9,6 +9,21 @@ import { freshDatabase, type TestDatabase } from './database.ts';
 
 export const SECRET = 'test-secret-do-not-use-0123456789';
 
+/**
+ * A full set of fake provider credentials: the service refuses a partial set, and with none it
+ * would start the simulators. Every URL is a closed local port, so a test that does not point a
+ * provider at its own simulator can never reach a real one.
+ */
+export const FAKE_PROVIDERS: Readonly<Record<string, string>> = {
+  C2S_TOKEN: 'fake-c2s-token',
+  C2S_BASE_URL: 'http://127.0.0.1:9',
+  DIRETRIX_BASE_URL: 'http://127.0.0.1:9',
+  DIRETRIX_USER: 'fake-user',
+  DIRETRIX_PASS: 'fake-pass',
+  WORK_API: 'fake-work-token',
+  WORK_API_BASE_URL: 'http://127.0.0.1:9',
+};
+
 export interface TestService {
   readonly url: string;
   readonly db: TestDatabase;
@@ -56,7 +71,7 @@ export async function startService(t: TestContext, options: StartOptions = {}): 
     DB_URL: database.url,
     HOST: '127.0.0.1',
     PORT: '0',
-    C2S_TOKEN: 'unused-in-api-role',
+    ...FAKE_PROVIDERS,
     ...options.env,
   });
   const service = await startRealService(config, logger, {
