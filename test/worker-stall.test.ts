@@ -1,0 +1,129 @@
+// A worker frozen (SIGSTOP) while its note POST is in flight, its event taken over by another
+// worker, then resumed: the lead still gets exactly one note. Real processes, real simulators.
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { startC2sSimulator } from '../src/simulators/c2s.ts';
+import { startDiretrixSimulator } from '../src/simulators/diretrix.ts';
+import { createPopulation } from '../src/simulators/population.ts';
+import { startWorkApiSimulator } from '../src/simulators/workapi.ts';
+import { defer } from './helpers/cleanup.ts';
+import { freshDatabase } from './helpers/database.ts';
+import { spawnService } from './helpers/process.ts';
+import { postWebhook } from './helpers/service.ts';
+import { settled } from './helpers/workflow.ts';
+
+const SECRET = 'stall-test-secret-0123456789';
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+test('a worker stalled mid-post, taken over and resumed: exactly one note', async (t) => {
+  const db = await freshDatabase(t);
+  const population = createPopulation({ seed: 7 });
+  const c2s = await startC2sSimulator({ token: 'c2s-token' });
+  defer(t, () => c2s.close());
+  const diretrix = await startDiretrixSimulator({ user: 'dx', pass: 'dx-pass', population });
+  defer(t, () => diretrix.close());
+  const workApi = await startWorkApiSimulator({ token: 'work-token', population });
+  defer(t, () => workApi.close());
+  // C2S answers slowly: it takes 3 s before it stores the note and answers.
+  c2s.faults.set('create_message', { latencyMs: 3000 });
+
+  const env = {
+    DB_URL: db.url,
+    WEBHOOK_SECRET: SECRET,
+    C2S_BASE_URL: c2s.url,
+    C2S_TOKEN: 'c2s-token',
+    DIRETRIX_BASE_URL: diretrix.url,
+    DIRETRIX_USER: 'dx',
+    DIRETRIX_PASS: 'dx-pass',
+    WORK_API_BASE_URL: workApi.url,
+    WORK_API: 'work-token',
+    C2S_RATE_PER_MINUTE: '0',
+    DIRETRIX_RATE_PER_MINUTE: '0',
+    WORK_API_RATE_PER_MINUTE: '0',
+    WORKER_LEASE_SECONDS: '2',
+    C2S_TIMEOUT_MS: '5000',
+    NOTE_CLAIM_MARGIN_SECONDS: '1', // the claim counts as in flight for 5 + 2 + 1 = 8 s
+    RETRY_BASE_DELAY_MS: '100',
+    LOG_LEVEL: 'info',
+  };
+  const api = await spawnService(t, env, ['src/main.ts', '--role=api']);
+  const first = await spawnService(t, env, ['src/main.ts', '--role=worker']);
+
+  const sample = population.sampleLeads().find((lead) => lead.scenario === 'phone_only')!;
+  const leadId = sample.leadId;
+  const answer = await postWebhook(
+    api.url,
+    {
+      id: leadId,
+      hook_action: 'on_create_lead',
+      attributes: { ...sample.attributes, updated_at: '2026-11-20T10:15:00Z' },
+    },
+    { token: SECRET },
+  );
+  assert.equal(answer.status, 200);
+
+  // The first worker's POST is in flight (C2S is sitting on it): freeze the worker there.
+  await until('the first POST', () => (c2s.calls('create_message') === 1 ? true : undefined));
+  first.child.kill('SIGSTOP');
+  let resumed = false;
+  defer(t, () => {
+    if (!resumed) first.child.kill('SIGCONT');
+  });
+
+  // A second worker takes the event once the lease runs out, and finds the note claim in flight.
+  const second = await spawnService(t, env, ['src/main.ts', '--role=worker']);
+  await until('the second worker to wait on the claim', async () => {
+    const { rows } = await db.pool.query(
+      `SELECT 1 FROM event_steps WHERE step = 'post_note' AND error_code = 'note_in_flight'`,
+    );
+    return rows.length > 0 ? true : undefined;
+  });
+  assert.equal(c2s.calls('create_message'), 1, 'the second worker did not post while the first may be');
+
+  // The first worker comes back: its POST has landed by now; its late writes change nothing.
+  first.child.kill('SIGCONT');
+  resumed = true;
+  const [event] = await settled(db, 30_000);
+  assert.equal(event!.status, 'completed');
+  assert.equal(event!.outcome, 'enriched');
+
+  assert.equal(c2s.notes(leadId).length, 1, 'exactly one note on the lead');
+  assert.equal(c2s.calls('create_message'), 1);
+
+  // The stalled attempt (the first) wrote nothing: the note was recorded sent by a later one,
+  // after it read the lead and found the note there.
+  const { rows: notes } = await db.pool.query<{ state: string; claim_attempt: number }>(
+    `SELECT state, claim_attempt FROM notes WHERE lead_id = $1`,
+    [leadId],
+  );
+  assert.equal(notes.length, 1);
+  assert.equal(notes[0]!.state, 'sent');
+  assert.ok(
+    notes[0]!.claim_attempt > 1,
+    `recorded by attempt ${notes[0]!.claim_attempt}, not the stalled one`,
+  );
+  assert.ok(c2s.calls('get_lead') >= 1);
+  void second;
+
+  // The first worker noticed that it lost the event and stopped without writing.
+  await until('the first worker to report the lost lease', () =>
+    first.output().includes('lease lost') ? true : undefined,
+  );
+  const metrics = await (await fetch(`${first.url}/metrics`)).text();
+  assert.match(metrics, /workflow_leases_lost_total 1/);
+  void api;
+});
