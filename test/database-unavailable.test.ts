@@ -22,7 +22,12 @@ test('with the database unreachable the webhook answers 503 with Retry-After and
   // The HTTP app over a pool whose database is not there (the service itself would not boot).
   const logger = createLogger('silent');
   const pool = createPool(
-    { url: `postgres://postgres@127.0.0.1:${await closedPort()}/nowhere`, max: 2, connectTimeoutMs: 500, statementTimeoutMs: 2000 },
+    {
+      url: `postgres://postgres@127.0.0.1:${await closedPort()}/nowhere`,
+      max: 2,
+      connectTimeoutMs: 500,
+      statementTimeoutMs: 2000,
+    },
     logger,
   );
   const webhook = {

@@ -16,7 +16,6 @@ export const DEFAULT_NOTE_MAX_LENGTH = 5000;
 /** How many of each list the note shows (the dossier may hold more). */
 export const NOTE_LIST_LIMITS = { emails: 3, phones: 3, addresses: 2, companies: 3 } as const;
 
-
 /** The note for a lead whose contacts led to one or two people. */
 export function composeNote(input: NoteInput, options: NoteOptions): string {
   const { match, leadName } = input;

@@ -23,7 +23,7 @@ export interface StepContext {
    * Throws `LeaseLostError` when this worker can no longer be sure it holds the event. A step
    * calls it right before a side effect outside our database (posting a note).
    */
-  assertHeld(): void;
+  readonly assertHeld: () => void;
   /** Outputs of the steps before this one, by step name. */
   readonly outputs: Readonly<Record<string, unknown>>;
   /** Aborted when the worker must stop; long calls should give up (and be retried). */
@@ -130,7 +130,14 @@ export function createRunner(options: RunnerOptions) {
           const elapsed = performance.now() - started;
           metrics.stepDuration.observe({ step: step.name, result: 'failed' }, elapsed / 1000);
           if (error instanceof LeaseLostError || !hold.held()) return leaseLost();
-          return await handleFailure(attempt, step.name, error, { startedAt, elapsed, unwritten }, logger, leaseLost);
+          return await handleFailure(
+            attempt,
+            step.name,
+            error,
+            { startedAt, elapsed, unwritten },
+            logger,
+            leaseLost,
+          );
         }
         const elapsed = performance.now() - started;
         unwritten.push({ step: step.name, status: 'succeeded', startedAt, durationMs: elapsed, result });

@@ -54,7 +54,11 @@ export function postNoteStep(deps: {
       if (!note) return { output: { posted: false } };
       const { leadId } = event;
       const outcome = note.outcome ?? 'enriched';
-      const claim = await claimNote(db, { leadId, ref: note.ref, legacyRef: legacyRef(note.ref), fence }, deps.windows);
+      const claim = await claimNote(
+        db,
+        { leadId, ref: note.ref, legacyRef: legacyRef(note.ref), fence },
+        deps.windows,
+      );
       switch (claim.kind) {
         case 'fenced':
           throw new LeaseLostError();
