@@ -76,7 +76,8 @@ export function normaliseContactsStep(deps: {
       const ref = noteRef(event.leadId, [phone ?? '', email ?? '', leadCpfs[0] ?? ''].join('|'));
       const contacts: LeadContacts = { phone, email, leadName: text(customer.name) ?? null, leadCpfs, ref };
 
-      if (await noteSent({ leadId: event.leadId, refs: knownRefs(ref) })) return { output: contacts, outcome: 'unchanged' };
+      if (await noteSent({ leadId: event.leadId, refs: knownRefs(ref) }))
+        return { output: contacts, outcome: 'unchanged' };
       if (!phone && !email && leadCpfs.length === 0 && !deps.noteOnNoMatch)
         return { output: contacts, outcome: 'no_match' };
       return { output: contacts };

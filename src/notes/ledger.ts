@@ -142,7 +142,11 @@ export async function notesSent(
     name: 'notes-sent',
     text: `SELECT DISTINCT x.i FROM unnest($1::text[], $2::text[], $3::int[]) AS x(lead_id, ref, i)
            JOIN notes n ON n.lead_id = x.lead_id AND n.ref = x.ref AND n.state = 'sent'`,
-    values: [pairs.map((pair) => pair.leadId), pairs.map((pair) => pair.ref), pairs.map((pair) => pair.index)],
+    values: [
+      pairs.map((pair) => pair.leadId),
+      pairs.map((pair) => pair.ref),
+      pairs.map((pair) => pair.index),
+    ],
   });
   const sent = new Set(rows.map((row) => row.i));
   return asks.map((_, index) => sent.has(index));
