@@ -4,7 +4,7 @@ import { environmentWithDotenv, loadConfig, type Config } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { createLogger, flushLogs } from './log/logger.ts';
 import { startService, type Role, type RunningService } from './service.ts';
-import { generatedSecret } from './webhooks/auth.ts';
+import { generatedSecret, secretFile } from './webhooks/auth.ts';
 import { WEBHOOK_PATH } from './webhooks/routes.ts';
 import { enrichmentWorkflow } from './enrichment/workflow.ts';
 
@@ -30,13 +30,12 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
 try {
-  const secrets =
-    config.webhook.secrets.length > 0 ? config.webhook.secrets : [generatedSecret(config.dataDir)];
+  const generated = config.webhook.secrets.length > 0 ? undefined : generatedSecret(config.dataDir);
+  const secrets = generated ? [generated.secret] : config.webhook.secrets;
   service = await startService(config, logger, { role, secrets, workflow: enrichmentWorkflow });
   if (stopping)
     await service.stop(); // a signal arrived while starting
-  else if (config.webhook.secrets.length === 0 && role !== 'worker')
-    announceHookUrl(service.address, secrets[0]!);
+  else if (generated && role !== 'worker') announceHookUrl(service.address, generated);
 } catch (error) {
   logger.fatal(
     { err: { message: scrubText((error as Error).message), code: (error as { code?: string }).code } },
@@ -56,13 +55,15 @@ function parseRole(args: readonly string[]): Role {
  * Outside production with a generated secret, the operator needs the full hook URL to give C2S.
  * It goes to stdout as a plain banner, deliberately not through the structured log.
  */
-function announceHookUrl(address: string, secret: string): void {
+function announceHookUrl(address: string, { secret, created }: { secret: string; created: boolean }): void {
   const base =
     config.http.publicUrl ?? address.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://127.0.0.1');
   process.stdout.write(
     [
       '',
-      '  No WEBHOOK_SECRET set: generated one and kept it in the data directory.',
+      created
+        ? '  No WEBHOOK_SECRET set: generated one and kept it in the data directory.'
+        : `  No WEBHOOK_SECRET set: using the one kept in ${secretFile(config.dataDir)}.`,
       '  Give C2S this hook URL (it carries the secret):',
       `    ${base}${WEBHOOK_PATH}?token=${secret}`,
       '',

@@ -1,7 +1,11 @@
 // The service as operators run it: a real process, its log output, its signals.
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { defer } from './helpers/cleanup.ts';
 import { freshDatabase } from './helpers/database.ts';
 import { runNode, spawnService } from './helpers/process.ts';
 import { leadEvent, postWebhook } from './helpers/service.ts';
@@ -126,4 +130,51 @@ test('in production a missing configuration stops the boot with every problem li
     assert.ok(result.output.includes(problem), `the boot error names ${problem}`);
   }
   assert.equal(result.output.match(/^ {2}- /gm)?.length, 9, result.output);
+});
+
+test('Ctrl-C (SIGINT to the whole process group) stops the service and its embedded database quietly, in order', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'c2s-ctrl-c-'));
+  defer(t, () => rmSync(dataDir, { recursive: true, force: true }));
+  const service = await spawnService(t, { DATA_DIR: dataDir, WEBHOOK_SECRET: SECRET }, undefined, {
+    ownProcessGroup: true,
+  });
+  const posted = await postWebhook(service.url, leadEvent('lead-ctrl-c', '2026-11-20T10:15:00Z'), {
+    token: SECRET,
+  });
+  assert.equal(posted.status, 200);
+
+  // What a terminal does on Ctrl-C: the signal goes to every process of the foreground group.
+  process.kill(-service.child.pid!, 'SIGINT');
+  assert.equal(await service.exited, 0, service.output());
+
+  const output = service.output();
+  const lines = output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { level: string; msg: string; time: string });
+  // By time, not by position: the last lines are flushed at exit and may land out of order.
+  const at = (msg: string) => {
+    const line = lines.find((l) => l.msg === msg);
+    assert.ok(line, `the log says "${msg}"`);
+    return Date.parse(line.time);
+  };
+  assert.ok(at('shutting down') <= at('embedded PostgreSQL stopped'), output);
+  assert.ok(at('embedded PostgreSQL stopped') <= at('stopped'), output);
+  assert.ok(
+    lines.findIndex((l) => l.msg === 'shutting down') <
+      lines.findIndex((l) => l.msg === 'embedded PostgreSQL stopped'),
+    output,
+  );
+  // The database was not interrupted under the service: none of its warnings, no failed stop.
+  assert.doesNotMatch(output, /FATAL|PANIC|WARNING|terminating connection|error while stopping/);
+  assert.deepEqual(
+    lines.filter(
+      (line) =>
+        line.msg === 'embedded PostgreSQL' ||
+        (['warn', 'error', 'fatal'].includes(line.level) && !line.msg.startsWith('DEMO MODE')),
+    ),
+    [],
+  );
+  assert.equal(existsSync(join(dataDir, 'embedded-postgres.lock')), false);
+  assert.equal(existsSync(join(dataDir, 'postgres', 'postmaster.pid')), false, 'the server is down');
 });

@@ -16,6 +16,7 @@ test('npm start on an empty data directory serves the webhook on an embedded dat
   const service = await spawnService(t, { DATA_DIR: dataDir });
   const hook = /(http:\/\/\S+\/api\/v1\/webhooks\/c2s)\?token=(\S+)/.exec(service.output());
   assert.ok(hook, 'the hook URL with its token is printed at startup');
+  assert.match(service.output(), /No WEBHOOK_SECRET set: generated one and kept it in the data directory\./);
   const secret = hook[2]!;
 
   const checks = await runSmokeChecks(service.url, secret);
@@ -29,6 +30,13 @@ test('npm start on an empty data directory serves the webhook on an embedded dat
   const cli = await runNode(['src/cli/smoke.ts', service.url], { WEBHOOK_SECRET: secret });
   assert.equal(cli.code, 0, cli.output);
   assert.equal(cli.output.match(/^PASS /gm)?.length, 8);
+  // Without WEBHOOK_SECRET it finds the generated one in DATA_DIR, as the demo does.
+  const kept = await runNode(['src/cli/smoke.ts', service.url], { DATA_DIR: dataDir });
+  assert.equal(kept.code, 0, kept.output);
+  assert.match(kept.output, /^8 passed, 0 failed$/m);
+  const none = await runNode(['src/cli/smoke.ts', service.url], { DATA_DIR: join(dataDir, 'empty') });
+  assert.equal(none.code, 2);
+  assert.match(none.output, /without WEBHOOK_SECRET the secret is read from .*empty\/webhook-secret/);
 
   // The demo posts the sample leads and shows the notes the simulated C2S received.
   const demo = await runNode(['src/cli/demo.ts'], { DATA_DIR: dataDir });
@@ -51,6 +59,14 @@ test('npm start on an empty data directory serves the webhook on an embedded dat
   // Restarted on the same directory: same secret, events still there.
   const again = await spawnService(t, { DATA_DIR: dataDir });
   assert.ok(again.output().includes(`?token=${secret}`), 'the generated secret is kept');
+  // Read back, not generated: the banner says where it came from.
+  assert.doesNotMatch(again.output(), /generated one/);
+  assert.ok(
+    again
+      .output()
+      .includes(`No WEBHOOK_SECRET set: using the one kept in ${join(dataDir, 'webhook-secret')}.`),
+    again.output(),
+  );
   const rerun = await runSmokeChecks(again.url, secret);
   assert.deepEqual(
     rerun.filter((check) => !check.passed),

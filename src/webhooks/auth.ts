@@ -34,18 +34,29 @@ export function presentedToken(headers: Record<string, unknown>, query: unknown)
 
 const SECRET_FILE = 'webhook-secret';
 
+/** Where the generated secret is kept in a data directory. */
+export function secretFile(dataDir: string): string {
+  return join(dataDir, SECRET_FILE);
+}
+
+/** The secret a previous start generated in `dataDir`, if any (for the operator commands). */
+export function keptSecret(dataDir: string): string | undefined {
+  const file = secretFile(dataDir);
+  if (!existsSync(file)) return undefined;
+  const kept = readFileSync(file, 'utf8').trim();
+  return kept === '' ? undefined : kept;
+}
+
 /**
  * Outside production a missing WEBHOOK_SECRET is generated once and kept in the data directory,
- * so the hook URL given to C2S stays valid across restarts.
+ * so the hook URL given to C2S stays valid across restarts. `created` says whether this call
+ * generated it (the banner must not claim so when it read the one kept earlier).
  */
-export function generatedSecret(dataDir: string): string {
-  const file = join(dataDir, SECRET_FILE);
-  if (existsSync(file)) {
-    const kept = readFileSync(file, 'utf8').trim();
-    if (kept !== '') return kept;
-  }
+export function generatedSecret(dataDir: string): { secret: string; created: boolean } {
+  const kept = keptSecret(dataDir);
+  if (kept !== undefined) return { secret: kept, created: false };
   mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(24).toString('base64url');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  return secret;
+  writeFileSync(secretFile(dataDir), `${secret}\n`, { mode: 0o600 });
+  return { secret, created: true };
 }

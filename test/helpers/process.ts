@@ -15,6 +15,14 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
 }
 
+export interface SpawnOptions {
+  /**
+   * In a process group of its own, as a service started from a terminal is: a signal sent to
+   * the group (`process.kill(-pid, …)`, what Ctrl-C does) then reaches it and not the test runner.
+   */
+  readonly ownProcessGroup?: boolean;
+}
+
 /**
  * Runs `node src/main.ts` as `npm start` does, with only the given environment (plus PATH),
  * and waits for it to be ready. Killed when the test ends if still running.
@@ -23,11 +31,13 @@ export async function spawnService(
   t: TestContext,
   env: Record<string, string>,
   args: readonly string[] = ['src/main.ts'],
+  options: SpawnOptions = {},
 ): Promise<ServiceProcess> {
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownProcessGroup ?? false,
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
