@@ -12,15 +12,21 @@ export function createHttpAgent(timeouts: { connectMs: number; responseMs: numbe
   });
 }
 
+/** The largest answer body a provider call reads unless the call says otherwise: 2 MiB. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
+
 export interface ProviderCall {
   readonly provider: string;
   readonly method: 'GET' | 'POST';
   readonly url: string;
   readonly headers?: Record<string, string>;
   readonly body?: string;
+  /** The caller's own signal (the worker stopping); its abort surfaces as a transport failure. */
   readonly signal?: AbortSignal;
-  /** Time for the answer's headers, then again for its body. */
+  /** Total deadline: from the start of the call to the last byte of the answer's body. */
   readonly timeoutMs?: number;
+  /** The largest body read (bytes); a bigger answer fails the call. Default 2 MiB. */
+  readonly maxResponseBytes?: number;
 }
 
 export interface ProviderAnswer {
@@ -38,34 +44,108 @@ const NOT_SENT = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
+/** The abort reason of a call whose total deadline passed. */
+class DeadlineExceeded extends Error {
+  override readonly name = 'DeadlineExceeded';
+}
+
+/** The body went over the call's size cap (by its Content-Length, or counted while streaming). */
+class ResponseTooLarge extends Error {
+  override readonly name = 'ResponseTooLarge';
+}
+
 /**
- * Sends one request and maps transport failures to typed errors. For a POST, a failure after the
- * request went out (timeout, connection dropped) is `OutcomeUnknownError`: it may have landed.
+ * Sends one request and reads its answer within a total deadline (`timeoutMs`, headers and body
+ * together: a provider trickling its body cannot keep the call alive) and a size cap
+ * (`maxResponseBytes`: the stream is destroyed as soon as the body goes over it, so memory stays
+ * bounded). Failures become typed errors: for a POST, a failure after the request went out
+ * (timeout, connection dropped, answer too large) is `OutcomeUnknownError`: it may have landed.
  * Messages name the provider, never the URL (which can carry tokens or personal data).
  */
 export async function callProvider(dispatcher: Dispatcher, call: ProviderCall): Promise<ProviderAnswer> {
-  let response: Dispatcher.ResponseData;
+  const maxBytes = call.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const deadline = new AbortController();
+  const timer =
+    call.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => deadline.abort(new DeadlineExceeded('deadline exceeded')), call.timeoutMs);
+  const signal = call.signal ? AbortSignal.any([call.signal, deadline.signal]) : deadline.signal;
+  let response: Dispatcher.ResponseData | undefined;
   try {
     response = await request(call.url, {
       dispatcher,
       method: call.method,
       headers: call.headers,
       body: call.body,
-      signal: call.signal,
+      signal,
+      // Undici's per-phase timeouts stay as a backstop; the total deadline above comes first.
       ...(call.timeoutMs === undefined
         ? {}
         : { headersTimeout: call.timeoutMs, bodyTimeout: call.timeoutMs }),
     });
+    const text = await readCapped(response.body, response.headers['content-length'], maxBytes);
+    return { status: response.statusCode, headers: response.headers, text };
   } catch (error) {
-    throw transportError(call, error);
+    // Never leave a body half read: destroying it frees the socket (and its buffers) at once.
+    if (response && !response.body.destroyed) response.body.destroy();
+    if (error instanceof ResponseTooLarge) throw tooLargeError(call, maxBytes, error);
+    const timedOut =
+      (signal.aborted && signal.reason instanceof DeadlineExceeded) ||
+      error instanceof errors.HeadersTimeoutError ||
+      error instanceof errors.BodyTimeoutError;
+    throw timedOut ? timeoutError(call, error) : transportError(call, error);
+  } finally {
+    clearTimeout(timer);
   }
-  let text: string;
-  try {
-    text = await response.body.text();
-  } catch (error) {
-    throw transportError(call, error);
+}
+
+/** Reads a body as UTF-8 text, refusing it (and destroying the stream) beyond `maxBytes`. */
+async function readCapped(
+  body: Dispatcher.ResponseData['body'],
+  contentLength: string | string[] | undefined,
+  maxBytes: number,
+): Promise<string> {
+  const declared = Number(Array.isArray(contentLength) ? contentLength[0] : contentLength);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    body.destroy();
+    throw new ResponseTooLarge(`declared ${declared} bytes`);
   }
-  return { status: response.statusCode, headers: response.headers, text };
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new ResponseTooLarge(`more than ${maxBytes} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+/** A deadline passed: retry a GET; a POST may have landed. */
+function timeoutError(call: ProviderCall, error: unknown): Error {
+  const after = call.timeoutMs === undefined ? '' : ` after ${call.timeoutMs} ms`;
+  if (call.method === 'POST') {
+    return new OutcomeUnknownError(
+      `${call.provider}_outcome_unknown`,
+      `${call.provider} call timed out${after}`,
+      { cause: error },
+    );
+  }
+  return new RetryableError(`${call.provider}_timeout`, `${call.provider} call timed out${after}`, {
+    cause: error,
+  });
+}
+
+/** An answer over the size cap: retry a GET; a POST was sent and may have landed. */
+function tooLargeError(call: ProviderCall, maxBytes: number, error: unknown): Error {
+  const ErrorClass = call.method === 'POST' ? OutcomeUnknownError : RetryableError;
+  return new ErrorClass(
+    `${call.provider}_response_too_large`,
+    `${call.provider} answered a body over ${maxBytes} bytes`,
+    { cause: error },
+  );
 }
 
 function transportError(call: ProviderCall, error: unknown): Error {
@@ -79,13 +159,13 @@ function transportError(call: ProviderCall, error: unknown): Error {
       },
     );
   }
-  const what =
-    error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError
-      ? 'timed out'
-      : `failed (${code || 'connection lost'})`;
   const ErrorClass = call.method === 'POST' ? OutcomeUnknownError : RetryableError;
   const suffix = call.method === 'POST' ? '_outcome_unknown' : '_unavailable';
-  return new ErrorClass(`${call.provider}${suffix}`, `${call.provider} call ${what}`, { cause: error });
+  return new ErrorClass(
+    `${call.provider}${suffix}`,
+    `${call.provider} call failed (${code || 'connection lost'})`,
+    { cause: error },
+  );
 }
 
 /** Maps an HTTP status to the error it means; 429 and 5xx are retryable, other 4xx permanent. */

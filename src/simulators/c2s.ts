@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FaultPlan, type Fault, type FaultRequest } from './faults.ts';
+import { deliverWithFault, FaultPlan, isDeliveryFault, type Fault, type FaultRequest } from './faults.ts';
 import { readBody } from './lookup-server.ts';
 
 /** A note the simulated C2S received, with when (for latency measurements). */
@@ -17,6 +17,8 @@ export interface C2sSimulator {
   notes(leadId?: string): ReceivedNote[];
   /** Calls received per route (`create_message`, `get_lead`, `list_leads`). */
   calls(route: string): number;
+  /** Sets what `GET /integration/leads/{id}` answers as the lead's attributes (customer, description, ...). */
+  putLead(leadId: string, attributes: Record<string, unknown>): void;
   /** Hook URL subscribed per action. */
   subscriptions(): Record<string, string>;
   close(): Promise<void>;
@@ -40,6 +42,7 @@ export async function startC2sSimulator(options: C2sSimulatorOptions): Promise<C
   const received: ReceivedNote[] = [];
   const callCounts = new Map<string, number>();
   const subscriptions = new Map<string, string>();
+  const leads = new Map<string, Record<string, unknown>>();
 
   const server: Server = createServer((req, res) => {
     void handle(req, res).catch(() => {
@@ -89,18 +92,23 @@ export async function startC2sSimulator(options: C2sSimulatorOptions): Promise<C
         return send(res, 422, { error: 'body is required' });
       received.push({ leadId, body: text, receivedAt: Date.now() });
       if (fault?.kind === 'drop_after_processing') return void req.socket.destroy();
-      return send(res, 201, { success: true });
+      return reply(res, 201, { success: true }, fault);
     }
-    return send(res, 200, {
-      data: {
-        type: 'lead',
-        id: leadId,
-        attributes: { updated_at: new Date().toISOString() },
-        messages: received
-          .filter((note) => note.leadId === leadId)
-          .map((note) => ({ sender_type: 'Integration', recipient_type: 'Seller', body: note.body })),
+    return reply(
+      res,
+      200,
+      {
+        data: {
+          type: 'lead',
+          id: leadId,
+          attributes: { updated_at: new Date().toISOString(), ...leads.get(leadId) },
+          messages: received
+            .filter((note) => note.leadId === leadId)
+            .map((note) => ({ sender_type: 'Integration', recipient_type: 'Seller', body: note.body })),
+        },
       },
-    });
+      fault,
+    );
   }
 
   /**
@@ -169,6 +177,9 @@ export async function startC2sSimulator(options: C2sSimulatorOptions): Promise<C
         return true;
       case 'drop_after_processing':
         return false; // processed normally, dropped before the answer
+      case 'trickle':
+      case 'huge_body':
+        return false; // processed normally, the answer delivered slowly or hugely
     }
   }
 
@@ -196,6 +207,7 @@ export async function startC2sSimulator(options: C2sSimulatorOptions): Promise<C
     faults,
     notes: (leadId) => received.filter((note) => leadId === undefined || note.leadId === leadId),
     calls: (route) => callCounts.get(route) ?? 0,
+    putLead: (leadId, attributes) => void leads.set(leadId, attributes),
     subscriptions: () => Object.fromEntries(subscriptions),
     close: () =>
       new Promise((resolve) => {
@@ -203,6 +215,16 @@ export async function startC2sSimulator(options: C2sSimulatorOptions): Promise<C
         server.close(() => resolve());
       }),
   };
+}
+
+/** Answers a processed call, as a delivery fault (trickle, huge body) says when there is one. */
+function reply(res: ServerResponse, status: number, body: unknown, fault: Fault | undefined): void {
+  if (!isDeliveryFault(fault)) return send(res, status, body);
+  deliverWithFault(
+    res,
+    { status, headers: { 'content-type': 'application/json' }, text: JSON.stringify(body) },
+    fault,
+  );
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+
 /**
  * Fault injection shared by the simulators: a queue of one-off faults per route (for tests
  * that need "the next call fails like this") and standing rates (for demos and benchmarks).
@@ -16,7 +18,93 @@ export type Fault =
   /** Never answer (the caller's timeout fires). */
   | { readonly kind: 'hang' }
   /** Answer 200 with a body that is not what the API promises. */
-  | { readonly kind: 'malformed_body' };
+  | { readonly kind: 'malformed_body' }
+  /**
+   * Process the request, send the answer's headers at once, then its body one byte every
+   * `intervalMs` (default 1000): JSON whitespace, forever (until the caller gives up), or
+   * `chunks` bytes of it followed by the real answer (a slow provider that does finish).
+   */
+  | { readonly kind: 'trickle'; readonly intervalMs?: number; readonly chunks?: number }
+  /**
+   * Process the request, then answer with a body of `bytes` (default 50 MB): JSON whitespace
+   * ending with the real answer, streamed with backpressure from one reused chunk, never
+   * allocated whole. Chunked unless `declareLength`, which sends its Content-Length first.
+   */
+  | { readonly kind: 'huge_body'; readonly bytes?: number; readonly declareLength?: boolean };
+
+/** The faults that let the request be processed and only spoil how its answer is delivered. */
+export type DeliveryFault = Extract<Fault, { kind: 'trickle' | 'huge_body' }>;
+
+export function isDeliveryFault(fault: { readonly kind: string } | undefined): fault is DeliveryFault {
+  return fault?.kind === 'trickle' || fault?.kind === 'huge_body';
+}
+
+/** An answer about to be written: status, headers and the body's text. */
+export interface RawAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly text: string;
+}
+
+export const HUGE_BODY_DEFAULT_BYTES = 50 * 1000 * 1000;
+const PAD_CHUNK = Buffer.alloc(64 * 1024, 0x20); // JSON whitespace, shared by every huge body
+
+/** Writes `answer` as the delivery fault says: trickled, or padded to a huge size. */
+export function deliverWithFault(res: ServerResponse, answer: RawAnswer, fault: DeliveryFault): void {
+  if (fault.kind === 'trickle') return trickle(res, answer, fault);
+  void hugeBody(res, answer, fault).catch(() => res.destroy());
+}
+
+function trickle(res: ServerResponse, answer: RawAnswer, fault: Extract<Fault, { kind: 'trickle' }>): void {
+  res.writeHead(answer.status, answer.headers);
+  res.flushHeaders();
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (res.destroyed || res.writableEnded) return clearInterval(timer);
+    if (fault.chunks !== undefined && sent >= fault.chunks) {
+      clearInterval(timer);
+      res.end(answer.text);
+      return;
+    }
+    res.write(' ');
+    sent += 1;
+  }, fault.intervalMs ?? 1000);
+  res.once('close', () => clearInterval(timer));
+}
+
+async function hugeBody(
+  res: ServerResponse,
+  answer: RawAnswer,
+  fault: Extract<Fault, { kind: 'huge_body' }>,
+): Promise<void> {
+  const tail = Buffer.from(answer.text);
+  const total = Math.max(fault.bytes ?? HUGE_BODY_DEFAULT_BYTES, tail.length);
+  res.writeHead(answer.status, {
+    ...answer.headers,
+    ...(fault.declareLength ? { 'content-length': String(total) } : {}),
+  });
+  let padding = total - tail.length;
+  while (padding > 0) {
+    if (res.destroyed) return; // the caller gave up: stop producing
+    const piece = padding >= PAD_CHUNK.length ? PAD_CHUNK : PAD_CHUNK.subarray(0, padding);
+    padding -= piece.length;
+    if (!res.write(piece)) await drained(res);
+  }
+  if (!res.destroyed) res.end(tail);
+}
+
+/** Resolves when `res` can take more, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
 
 /**
  * Faults of the lookup providers (Diretrix, Work API), which also report failures in-band:

@@ -1,6 +1,12 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FaultPlan, type FaultRequest, type LookupFault } from './faults.ts';
+import {
+  deliverWithFault,
+  FaultPlan,
+  type FaultRequest,
+  type LookupFault,
+  type RawAnswer,
+} from './faults.ts';
 
 /**
  * The HTTP skeleton the lookup simulators (Diretrix, Work API) share: a real node:http server
@@ -99,6 +105,9 @@ export async function startLookupServer(options: LookupServerOptions): Promise<L
         return send(res, { ...options.inBand.errorBody, body: fault.body ?? options.inBand.errorBody.body });
       case 'expired_token':
         return send(res, options.inBand.expiredToken);
+      case 'trickle':
+      case 'huge_body':
+        return deliverWithFault(res, raw(resolution.answer()), fault);
     }
   }
 
@@ -149,7 +158,16 @@ export function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+function raw(answer: SimAnswer): RawAnswer {
+  return {
+    status: answer.status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...answer.headers },
+    text: typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body),
+  };
+}
+
 function send(res: ServerResponse, answer: SimAnswer): void {
-  res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers });
-  res.end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
+  const { status, headers, text } = raw(answer);
+  res.writeHead(status, headers);
+  res.end(text);
 }

@@ -37,7 +37,10 @@ export interface C2sClientOptions {
   /** The older deployment's gateway, used for notes only when C2S itself cannot be reached. */
   readonly gatewayUrl?: string;
   readonly dispatcher: Dispatcher;
+  /** Total deadline of each call, headers and body together. */
   readonly timeoutMs: number;
+  /** The largest answer body read (bytes); default 2 MiB. */
+  readonly maxResponseBytes?: number;
   /** Paces every call with this token. */
   readonly guard: ProviderGuard;
   /** Listing has its own, much lower limit (about 10 calls a minute). */
@@ -64,6 +67,7 @@ export function createC2sClient(options: C2sClientOptions): C2sClient {
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
       timeoutMs: options.timeoutMs,
+      maxResponseBytes: options.maxResponseBytes,
     });
   const expect = (method: 'GET' | 'POST', answer: ProviderAnswer, ok: (status: number) => boolean) => {
     if (!ok(answer.status)) throw statusError('c2s', method, answer);
@@ -79,6 +83,7 @@ export function createC2sClient(options: C2sClientOptions): C2sClient {
       body: JSON.stringify({ message: body }),
       signal,
       timeoutMs: options.timeoutMs,
+      maxResponseBytes: options.maxResponseBytes,
     });
     if (answer.status < 200 || answer.status >= 300) throw statusError('c2s_gateway', 'POST', answer);
   }

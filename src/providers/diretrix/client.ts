@@ -20,7 +20,10 @@ export interface DiretrixClientOptions {
   readonly user: string;
   readonly pass: string;
   readonly dispatcher: Dispatcher;
+  /** Total deadline of each call, headers and body together. */
   readonly timeoutMs: number;
+  /** The largest answer body read (bytes); default 2 MiB. */
+  readonly maxResponseBytes?: number;
   readonly guard: ProviderGuard;
 }
 
@@ -39,6 +42,7 @@ export function createDiretrixClient(options: DiretrixClientOptions): DiretrixCl
         headers,
         signal,
         timeoutMs: options.timeoutMs,
+        maxResponseBytes: options.maxResponseBytes,
       });
       if (answer.status === 404 || answer.status === 400) return { value: [], result: 'not_found' };
       if (answer.status !== 200) throw statusError('diretrix', 'GET', answer);

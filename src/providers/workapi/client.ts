@@ -14,7 +14,10 @@ export interface WorkApiClientOptions {
   readonly baseUrl: string;
   readonly token: string;
   readonly dispatcher: Dispatcher;
+  /** Total deadline of each call, headers and body together. */
   readonly timeoutMs: number;
+  /** The largest answer body read (bytes); default 2 MiB. */
+  readonly maxResponseBytes?: number;
   readonly guard: ProviderGuard;
 }
 
@@ -34,6 +37,7 @@ export function createWorkApiClient(options: WorkApiClientOptions): WorkApiClien
       headers: { accept: 'application/json' },
       signal,
       timeoutMs: options.timeoutMs,
+      maxResponseBytes: options.maxResponseBytes,
     });
 
   return {
