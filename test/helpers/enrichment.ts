@@ -54,6 +54,8 @@ export async function startEnrichment(
       DIRETRIX_RATE_PER_MINUTE: '0',
       WORK_API_RATE_PER_MINUTE: '0',
       RETRY_BASE_DELAY_MS: '50',
+      // A post with an unknown outcome is looked for on the lead after 1 s (60 s by default).
+      NOTE_UNKNOWN_WAIT_SECONDS: '1',
       ...env,
     },
   });
