@@ -128,7 +128,7 @@ test('the events of a worker that died run elsewhere once their lease runs out',
     },
   };
   const started = Date.now();
-  await startService(t, { db, role: 'worker', env: { C2S_TOKEN: 'x' }, workflow: () => [counting] });
+  await startService(t, { db, role: 'worker', workflow: () => [counting] });
   const done = await settled(db, 30_000);
   assert.deepEqual(
     done.map((event) => event.status),
