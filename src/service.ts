@@ -4,6 +4,7 @@ import { openDatabaseServer } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { createPool } from './db/pool.ts';
 import { buildApp } from './http/app.ts';
+import { createHealthPool, useHealthPool } from './http/health.ts';
 import type { Logger } from './log/logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { C2sClient } from './providers/c2s/client.ts';
@@ -91,8 +92,16 @@ export async function startService(
       logger,
     );
     stops.unshift({ name: 'database pool', stop: () => db.end() });
+    // /ready and the state gauges read through a small pool of their own: however often they are
+    // polled, they never take a connection the workers need to renew their leases.
+    const healthDb = createHealthPool(
+      { url: server.url, connectTimeoutMs: config.database.connectTimeoutMs },
+      logger,
+    );
+    stops.unshift({ name: 'health pool', stop: () => healthDb.end() });
+    useHealthPool(db, healthDb);
     const metrics = createMetrics();
-    registerStateGauges(metrics, db);
+    registerStateGauges(metrics, healthDb);
 
     let simulators: Readonly<Record<string, string>> = {};
     if (options.role !== 'api') {

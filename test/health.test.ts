@@ -35,12 +35,19 @@ test('metrics count requests by route and status, events by outcome, and time re
     'webhook_events_total{outcome="stale",reason=""} 1',
     'webhook_events_total{outcome="rejected",reason="missing_updated_at"} 1',
     'http_request_duration_seconds_count{route="/api/v1/webhooks/c2s",method="POST",status="200"} 4',
-    // State read from the database at scrape time: two events wait, plus the stale one stored.
+    // State read from the database at scrape time: only unfinished events (two wait) and notes
+    // not yet sent; the stale event is counted by webhook_events_total above, not by a gauge.
     'webhook_events_by_status{status="received"} 2',
-    'webhook_events_by_status{status="stale"} 1',
+    'webhook_events_by_status{status="processing"} 0',
     'queue_events_by_state{state="due"} 2',
+    'queue_events_by_state{state="running"} 0',
+    'queue_events_by_state{state="waiting_retry"} 0',
+    'notes_by_state{state="pending"} 0',
+    'notes_by_state{state="unknown"} 0',
   ];
   for (const line of expected) assert.ok(text.includes(line), `metrics has: ${line}`);
+  assert.ok(!text.includes('webhook_events_by_status{status="stale"}'), 'finished events are not gauged');
+  assert.match(text, /^workflow_oldest_waiting_seconds \d/m);
 });
 
 test('unknown routes get a JSON 404 and requests carry an id', async (t) => {
