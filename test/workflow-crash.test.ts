@@ -52,6 +52,10 @@ test('killed with SIGKILL at random moments, the service loses no event and post
     WORKER_LEASE_SECONDS: '4',
     RETRY_BASE_DELAY_MS: '100',
     COMPOSE_DELAY_MS: '40',
+    // A post cut by a kill leaves its note claimed: it counts as in flight for 2 + 4 + 1 s.
+    C2S_TIMEOUT_MS: '2000',
+    NOTE_CLAIM_MARGIN_SECONDS: '1',
+    NOTE_UNKNOWN_WAIT_SECONDS: '1',
   };
   let service: ServiceProcess = await spawnService(t, env, FIXTURE);
 
