@@ -4,7 +4,7 @@ import { openDatabaseServer } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { createPool } from './db/pool.ts';
 import { buildApp } from './http/app.ts';
-import { createHealthPool, useHealthPool } from './http/health.ts';
+import { createHealthPool } from './http/health.ts';
 import type { Logger } from './log/logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { C2sClient } from './providers/c2s/client.ts';
@@ -99,7 +99,6 @@ export async function startService(
       logger,
     );
     stops.unshift({ name: 'health pool', stop: () => healthDb.end() });
-    useHealthPool(db, healthDb);
     const metrics = createMetrics();
     registerStateGauges(metrics, healthDb);
 
@@ -124,8 +123,13 @@ export async function startService(
 
     const app = await buildApp({
       db,
+      healthDb,
       logger,
       metrics,
+      server: {
+        requestTimeoutMs: config.webhook.requestTimeoutMs,
+        trustedProxies: config.webhook.trustedProxies,
+      },
       webhook:
         options.role === 'worker'
           ? undefined

@@ -23,12 +23,19 @@ export interface AppDeps {
   readonly metrics: Metrics;
   /** Absent for a worker-only process: it serves health and metrics, not the webhook. */
   readonly webhook: Omit<WebhookOptions, 'db' | 'metrics' | 'logger'> | undefined;
+  /** Readiness reads through this pool, so probes never take the workers' connections (default `db`). */
+  readonly healthDb?: pg.Pool;
+  readonly server?: {
+    /** Whole-request and idle-connection timeout. */
+    readonly requestTimeoutMs: number;
+    /** Peers whose X-Forwarded-For is believed (Fastify's trustProxy). */
+    readonly trustedProxies: readonly string[];
+  };
 }
 
 /** Routes whose every call would drown the log; logged at debug. */
 const QUIET_ROUTES = new Set(['/health', '/ready', '/metrics']);
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
-/** A worker-only process has no webhook settings: its GET routes get the default timeout. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Above the usual 60 s idle timeout of load balancers, so they, not we, close idle connections. */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000;
@@ -36,8 +43,8 @@ const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 /** The HTTP application, without listen(): tests and main wire it the same way. */
 export async function buildApp(deps: AppDeps) {
   const { logger, metrics } = deps;
-  const timeoutMs = deps.webhook?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const trustedProxies = deps.webhook?.trustedProxies ?? [];
+  const timeoutMs = deps.server?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const trustedProxies = deps.server?.trustedProxies ?? [];
   const app = Fastify({
     // A client that sends its headers and then trickles or withholds its body holds a socket
     // and a parser: the whole request must arrive within `timeoutMs` (else 408), and a socket
@@ -115,7 +122,7 @@ export async function buildApp(deps: AppDeps) {
     }),
   );
 
-  await app.register(healthRoutes, { db: deps.db, metrics });
+  await app.register(healthRoutes, { db: deps.healthDb ?? deps.db, metrics });
   if (deps.webhook) await app.register(webhookRoutes, { ...deps.webhook, db: deps.db, metrics, logger });
   return app;
 }

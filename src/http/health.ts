@@ -44,23 +44,9 @@ export function createHealthPool(
   return pool;
 }
 
-/** Health pools by the pool the app is built with (see `useHealthPool`). */
-const healthPools = new WeakMap<pg.Pool, pg.Pool>();
-
-/**
- * Makes `/ready` of an app built over `shared` read through `health` instead. The service calls it
- * before building the app (whose routes receive the shared pool, which the webhook uses).
- */
-export function useHealthPool(shared: pg.Pool, health: pg.Pool): void {
-  healthPools.set(shared, health);
-}
-
 /** Liveness, readiness and metrics: what orchestrators and Prometheus poll. */
-export async function healthRoutes(
-  app: FastifyInstance,
-  options: { db: pg.Pool; metrics: Metrics; healthDb?: pg.Pool },
-) {
-  const db = options.healthDb ?? healthPools.get(options.db) ?? options.db;
+export async function healthRoutes(app: FastifyInstance, options: { db: pg.Pool; metrics: Metrics }) {
+  const { db } = options;
   // A flood of probes costs at most one check a second, whatever their number.
   const readiness = sharedRead(() => unreadyReason(db), READY_MAX_AGE_MS);
 

@@ -20,12 +20,8 @@ export interface WebhookOptions {
   readonly wake: IngestOptions['wake'];
   /** Clients (IPs, CIDR ranges) allowed to call; absent allows everyone. */
   readonly allowedIps?: readonly string[] | undefined;
-  /** Peers whose X-Forwarded-For is believed (applied by buildApp as Fastify's trustProxy). */
-  readonly trustedProxies?: readonly string[];
   /** Requests per client IP per minute; 0 or absent turns the limit off. */
   readonly rateLimitPerMinute?: number;
-  /** Whole-request and idle-connection timeout (applied by buildApp); absent: 30 s. */
-  readonly requestTimeoutMs?: number;
 }
 
 /** Refusals Fastify raises before the handler runs, counted like the handler's own. */
