@@ -3,12 +3,9 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { startC2sSimulator } from '../src/simulators/c2s.ts';
-import { startDiretrixSimulator } from '../src/simulators/diretrix.ts';
-import { createPopulation } from '../src/simulators/population.ts';
-import { startWorkApiSimulator } from '../src/simulators/workapi.ts';
 import { defer } from './helpers/cleanup.ts';
 import { freshDatabase } from './helpers/database.ts';
+import { startSimulators } from './helpers/enrichment.ts';
 import { spawnService } from './helpers/process.ts';
 import { postWebhook } from './helpers/service.ts';
 import { settled } from './helpers/workflow.ts';
@@ -31,29 +28,14 @@ async function until<T>(
 
 test('a worker stalled mid-post, taken over and resumed: exactly one note', async (t) => {
   const db = await freshDatabase(t);
-  const population = createPopulation({ seed: 7 });
-  const c2s = await startC2sSimulator({ token: 'c2s-token' });
-  defer(t, () => c2s.close());
-  const diretrix = await startDiretrixSimulator({ user: 'dx', pass: 'dx-pass', population });
-  defer(t, () => diretrix.close());
-  const workApi = await startWorkApiSimulator({ token: 'work-token', population });
-  defer(t, () => workApi.close());
+  const { population, c2s, env: providers } = await startSimulators(t);
   // C2S answers slowly: it takes 3 s before it stores the note and answers.
   c2s.faults.set('create_message', { latencyMs: 3000 });
 
   const env = {
     DB_URL: db.url,
     WEBHOOK_SECRET: SECRET,
-    C2S_BASE_URL: c2s.url,
-    C2S_TOKEN: 'c2s-token',
-    DIRETRIX_BASE_URL: diretrix.url,
-    DIRETRIX_USER: 'dx',
-    DIRETRIX_PASS: 'dx-pass',
-    WORK_API_BASE_URL: workApi.url,
-    WORK_API: 'work-token',
-    C2S_RATE_PER_MINUTE: '0',
-    DIRETRIX_RATE_PER_MINUTE: '0',
-    WORK_API_RATE_PER_MINUTE: '0',
+    ...providers,
     WORKER_LEASE_SECONDS: '2',
     C2S_TIMEOUT_MS: '5000',
     NOTE_CLAIM_MARGIN_SECONDS: '1', // the claim counts as in flight for 5 + 2 + 1 = 8 s

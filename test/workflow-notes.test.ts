@@ -89,3 +89,19 @@ test('a connection cut before C2S processed anything is retried and posts once',
   assert.equal(state!.status, 'completed');
   assert.equal(c2s.notes('lead-drop').length, 1);
 });
+
+test('a post C2S refused (429) gives up its claim: the retry posts at once, once', async (t) => {
+  const c2s = await withC2s(t);
+  c2s.faults.failNext('create_message', { kind: 'status', status: 429, retryAfterSeconds: 1 });
+  const service = await startService(t, { role: 'all', env: env(c2s.url), workflow: noteWorkflow() });
+  const started = Date.now();
+  await service.post(leadEvent('lead-429', '2026-11-20T10:15:00Z'));
+  // Within the default in-flight window (C2S timeout 15 s + lease 15 s + margin 15 s): no wait.
+  const [state] = await settled(service.db, 20_000);
+  assert.equal(state!.status, 'completed');
+  assert.equal(state!.attempts, 2);
+  assert.ok(Date.now() - started < 20_000);
+  assert.equal(c2s.notes('lead-429').length, 1);
+  assert.equal(c2s.calls('create_message'), 2);
+  assert.equal(c2s.calls('get_lead'), 0, 'a refused post needs no look on the lead');
+});

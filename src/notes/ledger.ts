@@ -130,6 +130,24 @@ export async function setNoteStates(db: pg.Pool, changes: readonly NoteStateChan
 }
 
 /**
+ * Gives up this attempt's claim on a note it surely did not post (C2S refused or could not be
+ * reached): the next attempt claims it afresh instead of waiting out the in-flight window.
+ */
+export async function releaseNote(
+  db: pg.Pool,
+  note: { readonly leadId: string; readonly ref: string; readonly fence: Fence },
+): Promise<void> {
+  await db.query({
+    name: 'release-note',
+    text: `DELETE FROM notes n
+           WHERE n.lead_id = $1 AND n.ref = $2 AND n.state = 'pending' AND n.claimed_by = $3
+             AND n.claim_attempt = $4
+             AND EXISTS (SELECT 1 FROM webhook_events e WHERE e.id = n.event_id AND e.claimed_by = $3 AND e.attempts = $4)`,
+    values: [note.leadId, note.ref, note.fence.workerId, note.fence.attempt],
+  });
+}
+
+/**
  * Whether a note was sent on each lead under any of its references, in one query: runs asking at
  * the same moment share it (see `createBatcher`).
  */

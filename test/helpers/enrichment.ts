@@ -24,6 +24,30 @@ export interface EnrichmentRig {
   };
 }
 
+/** The three provider simulators, and the environment that points a service at them. */
+export async function startSimulators(t: TestContext) {
+  const population = createPopulation({ seed: 7 });
+  const c2s = await startC2sSimulator({ token: 'c2s-token' });
+  defer(t, () => c2s.close());
+  const diretrix = await startDiretrixSimulator({ user: 'dx-user', pass: 'dx-pass', population });
+  defer(t, () => diretrix.close());
+  const workApi = await startWorkApiSimulator({ token: 'work-token', population });
+  defer(t, () => workApi.close());
+  const env = {
+    C2S_BASE_URL: c2s.url,
+    C2S_TOKEN: 'c2s-token',
+    DIRETRIX_BASE_URL: diretrix.url,
+    DIRETRIX_USER: 'dx-user',
+    DIRETRIX_PASS: 'dx-pass',
+    WORK_API_BASE_URL: workApi.url,
+    WORK_API: 'work-token',
+    C2S_RATE_PER_MINUTE: '0',
+    DIRETRIX_RATE_PER_MINUTE: '0',
+    WORK_API_RATE_PER_MINUTE: '0',
+  };
+  return { population, c2s, diretrix, workApi, env };
+}
+
 /**
  * The real service running the real enrichment workflow against the three simulators, with
  * their credentials given as a deployment would give them (no demo mode).
@@ -32,27 +56,13 @@ export async function startEnrichment(
   t: TestContext,
   env: Record<string, string> = {},
 ): Promise<EnrichmentRig> {
-  const population = createPopulation({ seed: 7 });
-  const c2s = await startC2sSimulator({ token: 'c2s-token' });
-  defer(t, () => c2s.close());
-  const diretrix = await startDiretrixSimulator({ user: 'dx-user', pass: 'dx-pass', population });
-  defer(t, () => diretrix.close());
-  const workApi = await startWorkApiSimulator({ token: 'work-token', population });
-  defer(t, () => workApi.close());
+  const simulators = await startSimulators(t);
+  const { population, c2s, diretrix, workApi } = simulators;
   const service = await startService(t, {
     role: 'all',
     workflow: enrichmentWorkflow,
     env: {
-      C2S_BASE_URL: c2s.url,
-      C2S_TOKEN: 'c2s-token',
-      DIRETRIX_BASE_URL: diretrix.url,
-      DIRETRIX_USER: 'dx-user',
-      DIRETRIX_PASS: 'dx-pass',
-      WORK_API_BASE_URL: workApi.url,
-      WORK_API: 'work-token',
-      C2S_RATE_PER_MINUTE: '0',
-      DIRETRIX_RATE_PER_MINUTE: '0',
-      WORK_API_RATE_PER_MINUTE: '0',
+      ...simulators.env,
       RETRY_BASE_DELAY_MS: '50',
       // A post with an unknown outcome is looked for on the lead after 1 s (60 s by default).
       NOTE_UNKNOWN_WAIT_SECONDS: '1',

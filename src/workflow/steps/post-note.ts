@@ -3,7 +3,13 @@ import type { Config } from '../../config.ts';
 import { LeaseLostError, OutcomeUnknownError, RetryableError } from '../../errors.ts';
 import type { Metrics } from '../../metrics.ts';
 import { createBatcher } from '../../db/batcher.ts';
-import { claimNote, setNoteStates, type ClaimWindows, type NoteStateChange } from '../../notes/ledger.ts';
+import {
+  claimNote,
+  releaseNote,
+  setNoteStates,
+  type ClaimWindows,
+  type NoteStateChange,
+} from '../../notes/ledger.ts';
 import { carriesReference, knownRefs, legacyRef } from '../../notes/reference.ts';
 import type { C2sClient } from '../../providers/c2s/client.ts';
 import type { Outcome } from '../event-repository.ts';
@@ -92,7 +98,11 @@ export function postNoteStep(deps: {
       try {
         await c2s.postNote(leadId, note.body, signal);
       } catch (error) {
-        if (!(error instanceof OutcomeUnknownError)) throw error;
+        if (!(error instanceof OutcomeUnknownError)) {
+          // Refused, or never sent (429, 4xx, C2S unreachable): nothing can be in flight.
+          await releaseNote(db, { leadId, ref: note.ref, fence });
+          throw error;
+        }
         await recordState({ leadId, ref: note.ref, state: 'unknown', fence });
         metrics.notes.inc({ state: 'unknown' });
         // C2S may still be processing it: the next attempt looks on the lead only after the wait.
