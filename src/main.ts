@@ -1,5 +1,4 @@
 // Entry point: `npm start [-- --role=api|worker|all]`. Config → service; signals stop it in order.
-import { scrubText } from './log/mask.ts';
 import { environmentWithDotenv, loadConfig, type Config } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { createLogger, flushLogs } from './log/logger.ts';
@@ -37,10 +36,7 @@ try {
     await service.stop(); // a signal arrived while starting
   else if (generated && role !== 'worker') announceHookUrl(service.address, generated);
 } catch (error) {
-  logger.fatal(
-    { err: { message: scrubText((error as Error).message), code: (error as { code?: string }).code } },
-    'startup failed',
-  );
+  logger.fatal({ err: error }, 'startup failed');
   process.exit(1);
 }
 

@@ -16,7 +16,6 @@ import { registerStateGauges } from './workflow/gauges.ts';
 import type { Step } from './workflow/runner.ts';
 import { startWorker } from './workflow/worker.ts';
 import { removeRuntime, writeRuntime } from './runtime.ts';
-import { scrubText } from './log/mask.ts';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -60,10 +59,7 @@ export async function startService(
       try {
         await stopOne();
       } catch (error) {
-        logger.warn(
-          { component: name, err: { message: scrubText((error as Error).message) } },
-          'error while stopping',
-        );
+        logger.warn({ component: name, err: error }, 'error while stopping');
       }
     }
   };

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../log/logger.ts';
-import { redactUrl, scrubText } from '../log/mask.ts';
+import { redactUrl } from '../log/mask.ts';
 
 export interface PoolOptions {
   readonly url: string;
@@ -33,9 +33,7 @@ export function createPool(options: PoolOptions, logger: Logger): pg.Pool {
     keepAliveInitialDelayMillis: 10_000,
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on('error', (error) =>
-    logger.warn({ err: { message: scrubText(error.message) } }, 'idle database connection lost'),
-  );
+  pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
   logger.debug({ database: redactUrl(options.url) }, 'database pool created');
   return pool;
 }

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyError } from 'fastify';
 import type pg from 'pg';
 import { AppError } from '../errors.ts';
-import type { Logger } from '../log/logger.ts';
-import { requestPath, scrubText } from '../log/mask.ts';
+import { withStack, type Logger } from '../log/logger.ts';
+import { requestPath } from '../log/mask.ts';
 import type { Metrics } from '../metrics.ts';
 import { webhookRoutes, type WebhookOptions } from '../webhooks/routes.ts';
 import { healthRoutes } from './health.ts';
@@ -96,17 +96,8 @@ export async function buildApp(deps: AppDeps) {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const answer = errorAnswer(error);
     if (answer.status >= 500 && !(error instanceof AppError && error.retryable)) {
-      request.log.error(
-        // An unexpected error's text may quote what it failed on: masked like any free text.
-        {
-          err: {
-            code: error.code,
-            message: scrubText(error.message),
-            stack: scrubText(error.stack ?? '', 4000),
-          },
-        },
-        'request failed',
-      );
+      // An unexpected error's text may quote what it failed on: the serializer masks it, stack too.
+      request.log.error({ err: withStack(error) }, 'request failed');
     } else if (answer.status >= 500) {
       // Only the stable code: a message is for the client, the log needs no free text.
       request.log.warn({ code: answer.body.error }, 'request refused for now');

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { migrationsApplied } from '../db/migrate.ts';
 import { sharedRead } from '../db/shared-read.ts';
 import type { Logger } from '../log/logger.ts';
-import { redactUrl, scrubText } from '../log/mask.ts';
+import { redactUrl } from '../log/mask.ts';
 import type { Metrics } from '../metrics.ts';
 
 const READY_TIMEOUT_MS = 2000;
@@ -37,9 +37,7 @@ export function createHealthPool(
     query_timeout: HEALTH_STATEMENT_TIMEOUT_MS + 500,
     application_name: 'c2s-enricher-health',
   });
-  pool.on('error', (error) =>
-    logger.warn({ err: { message: scrubText(error.message) } }, 'idle health connection lost'),
-  );
+  pool.on('error', (error) => logger.warn({ err: error }, 'idle health connection lost'));
   logger.debug({ database: redactUrl(options.url) }, 'health pool created');
   return pool;
 }

@@ -12,7 +12,6 @@ import { mayHoldUnstorableText, normaliseEvent, type LeadEvent } from './envelop
 import { countBacklog, recordRejected, type RejectedRecord } from './events-repository.ts';
 import { createGroupCommit } from './group-commit.ts';
 import type { EventResult } from './schemas.ts';
-import { scrubText } from '../log/mask.ts';
 
 export interface IngestAnswer {
   readonly statusCode: 200 | 400 | 413;
@@ -179,10 +178,7 @@ export function createIngest(options: IngestOptions) {
     try {
       await recordRejected(db, records, requestId, options.rejectedKeep);
     } catch (error) {
-      logger.warn(
-        { requestId, err: { message: scrubText((error as Error).message) } },
-        'could not keep rejected webhook input',
-      );
+      logger.warn({ requestId, err: error }, 'could not keep rejected webhook input');
     }
   }
 }
@@ -219,7 +215,7 @@ function backlogMonitor(db: pg.Pool, metrics: Metrics, logger: Logger) {
       count = await countBacklog(db);
       metrics.backlog.set(count);
     } catch (error) {
-      logger.debug({ err: { message: scrubText((error as Error).message) } }, 'backlog count failed');
+      logger.debug({ err: error }, 'backlog count failed');
     } finally {
       refreshedAt = Date.now();
       refreshing = false;

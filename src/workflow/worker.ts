@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { Logger } from '../log/logger.ts';
 import { LeaseLostError } from '../errors.ts';
-import { scrubText } from '../log/mask.ts';
 import type { Metrics } from '../metrics.ts';
 import { listenForWakeups, renewLeases, type Lease } from '../queue/queue.ts';
 import { startAttempts, type Attempt } from './event-repository.ts';
@@ -92,7 +91,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         }
       }
     } catch (error) {
-      logger.warn({ err: { message: scrubText((error as Error).message) } }, 'could not take events');
+      logger.warn({ err: error }, 'could not take events');
     }
   };
 
@@ -108,7 +107,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       .then(() => undefined)
       .catch((error: unknown) => {
         // The run's own bookkeeping failed (database away): the lease runs out and it runs again.
-        logger.warn({ eventId, err: { message: scrubText((error as Error).message) } }, 'event run failed');
+        logger.warn({ eventId, err: error }, 'event run failed');
       })
       .finally(() => {
         running.delete(eventId);
@@ -134,7 +133,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         else run.controller.abort(new LeaseLostError());
       }
     } catch (error) {
-      logger.warn({ err: { message: scrubText((error as Error).message) } }, 'could not renew leases');
+      logger.warn({ err: error }, 'could not renew leases');
       for (const run of running.values())
         if (Date.now() - run.confirmedAt >= leaseMs) run.controller.abort(new LeaseLostError());
     }
