@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { dataDirOf, environmentWithDotenv, loadConfig, type Env } from './config.ts';
 import { ConfigError } from './errors.ts';
+import { DEFAULT_RETRY_POLICY } from './workflow/retry.ts';
 
 const PRODUCTION: Env = {
   NODE_ENV: 'production',
@@ -47,6 +48,22 @@ test('an empty environment gives the documented defaults', () => {
   assert.equal(config.log.level, 'info');
   assert.equal(config.providers.c2s.baseUrl, 'https://api.contact2sale.com');
   assert.equal(config.providers.workApi.baseUrl, 'https://completa.workbuscas.com');
+});
+
+test('the retry settings default to the retry policy whose schedule retry.test.ts checks', () => {
+  // What production runs is the configuration's policy: the default policy, unless set.
+  assert.deepEqual(loadConfig({}).workflow.retry, DEFAULT_RETRY_POLICY);
+  assert.deepEqual(loadConfig({}).workflow.retry, {
+    baseDelayMs: 5000,
+    maxDelayMs: 30 * 60_000,
+    windowMs: 12 * 3_600_000,
+    maxAttempts: 60,
+  });
+  assert.deepEqual(
+    loadConfig({ RETRY_BASE_DELAY_MS: '100', RETRY_WINDOW_MINUTES: '5', RETRY_MAX_ATTEMPTS: '3' }).workflow
+      .retry,
+    { ...DEFAULT_RETRY_POLICY, baseDelayMs: 100, windowMs: 300_000, maxAttempts: 3 },
+  );
 });
 
 test('DATA_DIR is resolved to an absolute path', () => {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ConfigError } from './errors.ts';
 import { parseIpList } from './http/ip-list.ts';
-import type { RetryPolicy } from './workflow/retry.ts';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './workflow/retry.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -257,10 +257,11 @@ export function loadConfig(env: Env): Config {
       noteClaimMarginMs: integer('NOTE_CLAIM_MARGIN_SECONDS', 15, 0, 3600) * 1000,
       noteUnknownWaitMs: integer('NOTE_UNKNOWN_WAIT_SECONDS', 60, 0, 86_400) * 1000,
       retry: {
-        baseDelayMs: integer('RETRY_BASE_DELAY_MS', 5000, 1, 3_600_000),
-        maxDelayMs: integer('RETRY_MAX_DELAY_MS', 30 * 60_000, 1, 24 * 3_600_000),
-        windowMs: integer('RETRY_WINDOW_MINUTES', 12 * 60, 1, 30 * 24 * 60) * 60_000,
-        maxAttempts: integer('RETRY_MAX_ATTEMPTS', 60, 1, 10_000),
+        baseDelayMs: integer('RETRY_BASE_DELAY_MS', DEFAULT_RETRY_POLICY.baseDelayMs, 1, 3_600_000),
+        maxDelayMs: integer('RETRY_MAX_DELAY_MS', DEFAULT_RETRY_POLICY.maxDelayMs, 1, 24 * 3_600_000),
+        windowMs:
+          integer('RETRY_WINDOW_MINUTES', DEFAULT_RETRY_POLICY.windowMs / 60_000, 1, 30 * 24 * 60) * 60_000,
+        maxAttempts: integer('RETRY_MAX_ATTEMPTS', DEFAULT_RETRY_POLICY.maxAttempts, 1, 10_000),
       },
     },
     providers: {

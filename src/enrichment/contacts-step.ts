@@ -6,6 +6,7 @@ import { normaliseEmail } from '../people/email.ts';
 import { normalisePhone } from '../people/phone.ts';
 import { knownRefs, noteRef } from '../notes/reference.ts';
 import type { C2sClient } from '../providers/c2s/client.ts';
+import { leadAttributes } from '../webhooks/envelope.ts';
 import type { Step } from '../workflow/runner.ts';
 
 /** What the lead itself tells us, normalised: the input of every later step. */
@@ -28,16 +29,8 @@ interface LeadCustomer {
   phone_global?: unknown;
 }
 
-/** The lead's attributes, whichever envelope the event came in. */
-export function leadAttributes(payload: unknown): Record<string, unknown> {
-  const event = (payload ?? {}) as {
-    attributes?: unknown;
-    lead?: { attributes?: unknown };
-    data?: { attributes?: unknown };
-  };
-  const attributes = event.lead?.attributes ?? event.data?.attributes ?? event.attributes ?? payload;
-  return typeof attributes === 'object' && attributes !== null ? (attributes as Record<string, unknown>) : {};
-}
+/** The lead's attributes, whichever envelope the event came in (one definition: the envelope's). */
+export { leadAttributes };
 
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value.trim() !== '' ? value : undefined;

@@ -3,9 +3,12 @@ import { test } from 'node:test';
 import { inspect } from 'node:util';
 import {
   MAX_PAYLOAD_DEPTH,
+  eventKey,
+  leadAttributes,
   mayHoldUnstorableText,
   normaliseEvent,
   storablePayload,
+  updatedAtField,
   type LeadEvent,
   type RejectionReason,
 } from './envelope.ts';
@@ -357,4 +360,37 @@ test('mayHoldUnstorableText flags NUL and surrogate escapes, and only those', ()
   const result = normaliseEvent(JSON.parse(body), !mayHoldUnstorableText(body));
   assert.ok(result.ok);
   assert.equal((result.event.payload as { attributes: { name: string } }).attributes.name, 'José');
+});
+
+test("the lead's attributes and updated_at are found in every envelope", () => {
+  const attributes = { updated_at: '2026-11-20T13:15:00Z', customer: { name: 'Ana' } };
+  const envelopes = [
+    { id: 'lead-A', hook_action: 'on_create_lead', attributes },
+    { hook_action: 'on_create_lead', lead: { id: 'lead-B', internal_id: 7, attributes } },
+    { hook_action: 'on_create_lead', data: { type: 'lead', id: 'lead-C', attributes } },
+  ];
+  for (const envelope of envelopes) {
+    assert.equal(leadAttributes(envelope), attributes);
+    assert.equal(updatedAtField(envelope), attributes.updated_at);
+  }
+  const flat = { lead_id: 'lead-F', updated_at: '2026-11-20T13:15:00Z', customer: { name: 'Ana' } };
+  assert.equal(leadAttributes(flat), flat, 'a flat event keeps its fields at the top');
+  assert.equal(updatedAtField(flat), flat.updated_at);
+  assert.equal(updatedAtField({ lead: { id: 'x', updated_at: 'then' } }), 'then');
+  for (const notAnEvent of [null, 'text', 42, [attributes]]) {
+    assert.deepEqual(leadAttributes(notAnEvent), {});
+    assert.equal(updatedAtField(notAnEvent), undefined);
+  }
+});
+
+test('an event key tells events apart by lead and instant, whatever the characters', () => {
+  assert.equal(
+    eventKey('lead-1', '2026-11-20T13:15:00.000Z'),
+    eventKey('lead-1', '2026-11-20T13:15:00.000Z'),
+  );
+  assert.notEqual(
+    eventKey('lead-1', '2026-11-20T13:15:00.000Z'),
+    eventKey('lead-1', '2026-11-20T13:15:01.000Z'),
+  );
+  assert.notEqual(eventKey('a', 'b-c'), eventKey('a-b', 'c'));
 });

@@ -39,6 +39,14 @@ export interface RejectedEvent {
 export type NormalisedEvent =
   { readonly ok: true; readonly event: LeadEvent } | ({ readonly ok: false } & RejectedEvent);
 
+/**
+ * What identifies an event, as one string: its lead and its canonical instant. Two deliveries
+ * with the same key are the same event (the table's idempotency key is the same pair).
+ */
+export function eventKey(leadId: string, updatedAt: string): string {
+  return `${leadId}\u0000${updatedAt}`;
+}
+
 /** Deeper payloads are refused: nothing legitimate nests this far, and deep JSON is a denial-of-service tool. */
 export const MAX_PAYLOAD_DEPTH = 32;
 const MAX_HOOK_ACTION_LENGTH = 64;
@@ -82,8 +90,7 @@ export function normaliseEvent(raw: unknown, textChecked = false): NormalisedEve
     };
   }
 
-  const container = isObject(raw.lead) ? raw.lead : isObject(raw.data) ? raw.data : raw;
-  const attributes = isObject(container.attributes) ? container.attributes : {};
+  const container = leadContainer(raw);
   const rawLeadId = container === raw && 'lead_id' in raw ? raw.lead_id : container.id;
 
   const leadId = leadIdOf(rawLeadId);
@@ -93,7 +100,7 @@ export function normaliseEvent(raw: unknown, textChecked = false): NormalisedEve
       : { ok: false, reason: 'invalid_lead_id', message: LEAD_ID_RULE };
   }
 
-  const rawUpdatedAt = attributes.updated_at ?? container.updated_at ?? raw.updated_at;
+  const rawUpdatedAt = updatedAtField(raw);
   if (rawUpdatedAt === undefined || rawUpdatedAt === null || rawUpdatedAt === '') {
     return { ok: false, reason: 'missing_updated_at', message: 'the event has no updated_at', leadId };
   }
@@ -111,6 +118,28 @@ export function normaliseEvent(raw: unknown, textChecked = false): NormalisedEve
     ok: true,
     event: { leadId, updatedAt, hookAction: hookActionOf(raw.hook_action ?? container.hook_action), payload },
   };
+}
+
+/** The object that holds the lead: `lead` (B), `data` (C), or the event itself (A, flat). */
+function leadContainer(event: JsonObject): JsonObject {
+  return isObject(event.lead) ? event.lead : isObject(event.data) ? event.data : event;
+}
+
+/**
+ * The lead's attributes, whichever envelope the event came in: its container's `attributes`
+ * (A, B, C), or the container's own fields when it has none (flat). An empty object for
+ * anything that is not an event object.
+ */
+export function leadAttributes(event: unknown): Record<string, unknown> {
+  if (!isObject(event)) return {};
+  const container = leadContainer(event);
+  return isObject(container.attributes) ? container.attributes : container;
+}
+
+/** The event's `updated_at` as sent (not yet checked), wherever its envelope keeps it. */
+export function updatedAtField(event: unknown): unknown {
+  if (!isObject(event)) return undefined;
+  return leadAttributes(event).updated_at ?? leadContainer(event).updated_at ?? event.updated_at;
 }
 
 function leadIdOf(value: unknown): string | undefined {

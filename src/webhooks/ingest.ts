@@ -8,7 +8,13 @@ import {
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { storableText } from '../db/text.ts';
-import { mayHoldUnstorableText, normaliseEvent, type LeadEvent } from './envelope.ts';
+import {
+  eventKey,
+  mayHoldUnstorableText,
+  normaliseEvent,
+  updatedAtField,
+  type LeadEvent,
+} from './envelope.ts';
 import { countBacklog, recordRejected, type RejectedRecord } from './events-repository.ts';
 import { createGroupCommit } from './group-commit.ts';
 import type { EventResult } from './schemas.ts';
@@ -103,7 +109,7 @@ export function createIngest(options: IngestOptions) {
         return;
       }
       const { event } = normalised;
-      const key = `${event.leadId}\u0000${event.updatedAt}`;
+      const key = eventKey(event.leadId, event.updatedAt);
       const first = firstIndexOfKey.get(key);
       results.push({ index, lead_id: event.leadId, updated_at: event.updatedAt, outcome: 'duplicate' });
       if (first !== undefined) return; // the same event twice in one request: stored once
@@ -142,7 +148,7 @@ export function createIngest(options: IngestOptions) {
       // Repeats inside the request point at the event their first copy stored.
       for (const result of results) {
         if (result.outcome !== 'duplicate' || result.event_id !== undefined) continue;
-        const first = results[firstIndexOfKey.get(`${result.lead_id}\u0000${result.updated_at}`) ?? -1];
+        const first = results[firstIndexOfKey.get(eventKey(result.lead_id!, result.updated_at!)) ?? -1];
         if (first?.event_id !== undefined && first !== result) result.event_id = first.event_id;
       }
     }
@@ -183,14 +189,9 @@ export function createIngest(options: IngestOptions) {
   }
 }
 
+/** A rejected event's `updated_at` as sent, bounded, for its result. */
 function rawUpdatedAt(item: unknown): string | null {
-  if (typeof item !== 'object' || item === null) return null;
-  const record = item as Record<string, Record<string, Record<string, unknown>> | undefined>;
-  const value =
-    record.attributes?.updated_at ??
-    record.lead?.attributes?.updated_at ??
-    record.data?.attributes?.updated_at ??
-    (item as Record<string, unknown>).updated_at;
+  const value = updatedAtField(item);
   return typeof value === 'string' ? storableText(value.slice(0, 64)) : null;
 }
 

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { PermanentError, RetryableError } from '../../errors.ts';
 import type { ProviderGuard } from '../guard.ts';
 import { callProvider, statusError, type ProviderAnswer } from '../http.ts';
+import type { HookAction } from '../../webhooks/envelope.ts';
 
 export interface C2sMessage {
   readonly body: string;
@@ -14,7 +15,7 @@ export interface C2sLead {
   readonly messages: readonly C2sMessage[];
 }
 
-export type HookAction = 'on_create_lead' | 'on_update_lead' | 'on_close_lead';
+export type { HookAction };
 
 export interface C2sClient {
   /** `POST /integration/leads/{id}/create_message`; through the gateway when C2S cannot be reached. */
