@@ -1,13 +1,13 @@
 import type pg from 'pg';
+import { createBatcher } from '../db/batcher.ts';
 import { IngestOverloadedError } from '../errors.ts';
-import type { LeadEvent } from './envelope.ts';
+import { eventKey, type LeadEvent } from './envelope.ts';
 import { insertEvents, type StoredEvent } from './events-repository.ts';
 
-interface Waiting {
+/** One request's events, stored together with other requests' in the next group. */
+interface StoreRequest {
   readonly events: readonly LeadEvent[];
   readonly requestId: string;
-  resolve(stored: StoredEvent[]): void;
-  reject(error: unknown): void;
 }
 
 export interface GroupCommitOptions {
@@ -33,41 +33,27 @@ export interface GroupCommitOptions {
  * costs a round trip and a WAL flush: sharing them between the requests that arrive while a
  * commit is under way multiplies what the database accepts, and adds no delay when there is no
  * queue (a lone request commits alone, at once). Every request still learns exactly what
- * happened to each of its events.
+ * happened to each of its events. The grouping is `createBatcher`'s, measured in events.
  */
 export function createGroupCommit(options: GroupCommitOptions) {
-  const concurrency = options.concurrency ?? 2;
-  const maxEvents = options.maxEvents ?? 500;
-  const waiting: Waiting[] = [];
-  let queuedEvents = 0;
-  let running = 0;
+  const store = createBatcher<StoreRequest, StoredEvent[]>(commit, {
+    concurrency: options.concurrency ?? 2,
+    maxItems: options.maxEvents ?? 500,
+    size: (request) => request.events.length,
+    maxWaiting: {
+      limit: options.maxQueuedEvents,
+      error: () => new IngestOverloadedError('too many events are waiting to be stored; retry in a moment'),
+    },
+  });
 
-  function pump(): void {
-    while (running < concurrency && waiting.length > 0) {
-      const group: Waiting[] = [];
-      let size = 0;
-      while (waiting.length > 0 && (group.length === 0 || size + waiting[0]!.events.length <= maxEvents)) {
-        const next = waiting.shift()!;
-        group.push(next);
-        size += next.events.length;
-        queuedEvents -= next.events.length;
-      }
-      running++;
-      void commit(group).finally(() => {
-        running--;
-        pump();
-      });
-    }
-  }
-
-  async function commit(group: Waiting[]): Promise<void> {
+  async function commit(group: StoreRequest[]): Promise<StoredEvent[][]> {
     // The same event may come in two requests of the group: it is stored once, for the first.
     const unique: LeadEvent[] = [];
     const requestIds: string[] = [];
     const positionOfKey = new Map<string, number>();
     const positions = group.map((request) =>
       request.events.map((event) => {
-        const key = `${event.leadId}\u0000${event.updatedAt}`;
+        const key = eventKey(event.leadId, event.updatedAt);
         let position = positionOfKey.get(key);
         if (position === undefined) {
           position = unique.push(event) - 1;
@@ -78,36 +64,21 @@ export function createGroupCommit(options: GroupCommitOptions) {
         return { position, first: false };
       }),
     );
-    try {
-      // One statement, so one implicit transaction: an event stored is an event queued.
-      const stored = await insertEvents(options.db, unique, requestIds);
-      if (stored.some((event) => event.status === 'received')) {
-        // Best effort: a missed wake-up only delays pickup until the workers' next poll.
-        options.wake().catch(() => {});
-      }
-      group.forEach((request, r) =>
-        request.resolve(
-          positions[r]!.map(({ position, first }) =>
-            first ? stored[position]! : { status: 'duplicate', eventId: stored[position]!.eventId },
-          ),
-        ),
-      );
-    } catch (error) {
-      for (const request of group) request.reject(error);
+    // One statement, so one implicit transaction: an event stored is an event queued.
+    const stored = await insertEvents(options.db, unique, requestIds);
+    if (stored.some((event) => event.status === 'received')) {
+      // Best effort: a missed wake-up only delays pickup until the workers' next poll.
+      options.wake().catch(() => {});
     }
+    return positions.map((ofRequest) =>
+      ofRequest.map(({ position, first }) =>
+        first ? stored[position]! : { status: 'duplicate', eventId: stored[position]!.eventId },
+      ),
+    );
   }
 
   /** Stores `events` (distinct by lead and instant) with the next group; resolves once committed. */
-  return function store(events: readonly LeadEvent[], requestId: string): Promise<StoredEvent[]> {
-    if (queuedEvents > 0 && queuedEvents + events.length > options.maxQueuedEvents) {
-      return Promise.reject(
-        new IngestOverloadedError('too many events are waiting to be stored; retry in a moment'),
-      );
-    }
-    return new Promise((resolve, reject) => {
-      queuedEvents += events.length;
-      waiting.push({ events, requestId, resolve, reject });
-      pump();
-    });
+  return function storeEvents(events: readonly LeadEvent[], requestId: string): Promise<StoredEvent[]> {
+    return store({ events, requestId });
   };
 }
