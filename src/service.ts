@@ -11,7 +11,7 @@ import type { C2sClient } from './providers/c2s/client.ts';
 import type { DiretrixClient } from './providers/diretrix/client.ts';
 import { createProviders } from './providers/setup.ts';
 import type { WorkApiClient } from './providers/workapi/client.ts';
-import { createWaker } from './queue/queue.ts';
+import { createWaker } from './queue/wakeups.ts';
 import { registerStateGauges } from './workflow/gauges.ts';
 import type { Step } from './workflow/runner.ts';
 import { startWorker } from './workflow/worker.ts';

@@ -22,8 +22,11 @@ test('an expired Work API token makes the event wait with a visible reason, then
   assert.equal(waiting.status, 'processing');
   assert.equal(waiting.error_code, 'workapi_token_refused');
   assert.match(waiting.error_message!, /fetch_dossier: the Work API refused the token/);
-  const { rows } = await rig.service.db.pool.query(`SELECT next_attempt_at FROM webhook_events`);
-  assert.ok(rows[0].next_attempt_at instanceof Date);
+  // ...and when it runs next: `due_at`, moved past the retry delay.
+  const { rows } = await rig.service.db.pool.query(
+    `SELECT due_at > received_at + interval '1 second' AS later FROM webhook_events`,
+  );
+  assert.equal(rows[0].later, true);
 
   const [done] = await settled(rig.service.db);
   assert.deepEqual([done!.status, done!.outcome, done!.attempts], ['completed', 'enriched', 3]);

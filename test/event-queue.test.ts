@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../src/log/logger.ts';
-import { createWaker, listenForWakeups, renewLeases, type Lease } from '../src/queue/queue.ts';
-import { startAttempts } from '../src/workflow/event-repository.ts';
+import { renewLeases, startAttempts, type Lease } from '../src/queue/claims.ts';
+import { createWaker, listenForWakeups } from '../src/queue/wakeups.ts';
 import type { Step } from '../src/workflow/runner.ts';
 import { defer } from './helpers/cleanup.ts';
 import { freshDatabase, type TestDatabase } from './helpers/database.ts';
@@ -58,7 +58,7 @@ test('a renewed lease keeps the event; a retry is not due before its time', asyn
   const api = await startService(t, { db, role: 'api' });
   await api.post([leadEvent('lead-r', '2026-11-20T10:00:00Z'), leadEvent('lead-w', '2026-11-20T10:00:00Z')]);
   await db.pool.query(
-    `UPDATE webhook_events SET status = 'processing', due_at = now() + interval '1 hour', next_attempt_at = now() + interval '1 hour'
+    `UPDATE webhook_events SET status = 'processing', due_at = now() + interval '1 hour'
      WHERE lead_id = 'lead-w'`,
   );
   const taken = await claimEvents(db.pool, { ...workerA, seconds: 2 }, 10);

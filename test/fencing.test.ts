@@ -4,13 +4,16 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { claimNote, notesSent, setNoteStates } from '../src/notes/ledger.ts';
 import { legacyRef, noteRef } from '../src/notes/reference.ts';
-import { renewLeases, type Lease } from '../src/queue/queue.ts';
 import {
-  createAttemptWriter,
+  finishAttempts,
+  renewLeases,
   startAttempts,
   type Attempt,
+  type AttemptEnd,
   type Fence,
-} from '../src/workflow/event-repository.ts';
+  type Lease,
+} from '../src/queue/claims.ts';
+import { recordCheckpoints, type StepRecord } from '../src/workflow/checkpoints.ts';
 import type { Step } from '../src/workflow/runner.ts';
 import { freshDatabase, type TestDatabase } from './helpers/database.ts';
 import { leadEvent, startService } from './helpers/service.ts';
@@ -54,14 +57,18 @@ test('renewal reports which leases the worker still holds; a taken-over one is m
 
 test("a lost lease's late writes change nothing: checkpoints, attempt end, note claim and state", async (t) => {
   const db = await oneEvent(t);
-  const writer = createAttemptWriter(db.pool);
+  const writer = {
+    recordSteps: async (entry: { fence: Fence; records: StepRecord[] }) =>
+      (await recordCheckpoints(db.pool, [entry]))[0],
+    endAttempt: async (end: AttemptEnd) => (await finishAttempts(db.pool, [end]))[0],
+  };
   const a = fenceOf((await startAttempts(db.pool, workerA, 1, 60))[0]);
   const step = (name: string) => ({
     step: name,
     status: 'succeeded' as const,
     startedAt: new Date(),
     durationMs: 5,
-    result: { output: { by: 'a' } },
+    result: { v: 1, output: { by: 'a' } },
   });
   assert.equal(await writer.recordSteps({ fence: a, records: [step('find_cpf')] }), true, 'held: written');
   const ref = noteRef('lead-f', 'k');

@@ -2,20 +2,20 @@ import type pg from 'pg';
 import { composeNoMatchNote, composeNote } from '../people/note.ts';
 import { formatPhone } from '../people/phone.ts';
 import type { Dossier, NoteMatch, NoteOptions } from '../people/types.ts';
-import type { Step } from '../workflow/runner.ts';
-import type { ComposedNote } from '../workflow/steps/post-note.ts';
-import type { LeadContacts } from './contacts-step.ts';
+import { MemoKey, type StepContext, type StepDefinition } from '../workflow/step.ts';
+import type { ComposedNote, NoteComposer } from '../workflow/steps/post-note.ts';
+import type { ContactsStep, LeadContacts } from './contacts-step.ts';
 import { dossiersOf, type FetchedDossiers } from './fetch-dossier-step.ts';
-import type { FoundCpfs } from './find-cpf-step.ts';
+import type { FindCpfStep, FoundParties } from './find-cpf-step.ts';
 
-/** Who the note presents, from the CPFs found and the dossiers fetched. */
+/** Who the note presents, from the parties found and their dossiers. */
 export function noteMatch(
-  found: FoundCpfs,
-  dossiers: ReadonlyMap<string, Dossier>,
+  found: FoundParties,
+  dossiers: ReadonlyMap<number, Dossier>,
   contacts: LeadContacts,
 ): NoteMatch | null {
-  const person = (cpf: string | null) => (cpf ? dossiers.get(cpf) : undefined);
-  const own = person(found.leadCpf);
+  const person = (party: number | null) => (party ? dossiers.get(party) : undefined);
+  const own = person(found.lead);
   if (own) return { kind: 'single', person: own };
   const byPhone = person(found.byPhone);
   const byEmail = person(found.byEmail);
@@ -31,37 +31,53 @@ export function noteMatch(
   return one ? { kind: 'single', person: one } : null;
 }
 
-/** Composes the enrichment note (or the short no-match note, when configured). */
-export function composeNoteStep(deps: { db: pg.Pool; options: NoteOptions }): Step {
+const NOTE = new MemoKey<ComposedNote>('composed note');
+
+/**
+ * Composes the enrichment note (or the short no-match note, when configured). It saves the
+ * reference and the outcome only: the text holds the dossier, and C2S keeps it once posted. The
+ * posting step takes the text from this attempt, or has it composed again (`note`).
+ */
+export function composeNoteStep(deps: {
+  db: pg.Pool;
+  options: NoteOptions;
+  contacts: ContactsStep;
+  found: FindCpfStep;
+  fetched: StepDefinition<FetchedDossiers>;
+}): NoteComposer {
+  async function note(context: StepContext): Promise<ComposedNote> {
+    const composed = context.memo.get(NOTE);
+    if (composed) return composed;
+    const contacts = await deps.contacts.contacts(context);
+    const found = context.outputOf(deps.found);
+    const dossiers = await dossiersOf(deps.db, context.memo, context.outputOf(deps.fetched).found);
+    const match = noteMatch(found, dossiers, contacts);
+    const { ref } = contacts;
+    const fresh: ComposedNote = match
+      ? {
+          ref,
+          outcome: 'enriched',
+          body: composeNote({ ref, leadName: contacts.leadName, match }, deps.options),
+        }
+      : {
+          ref,
+          outcome: 'no_match',
+          body: composeNoMatchNote(ref, {
+            name: contacts.leadName,
+            phone: contacts.phone,
+            email: contacts.email,
+          }),
+        };
+    context.memo.set(NOTE, fresh);
+    return fresh;
+  }
   return {
     name: 'compose_note',
     replayable: true,
-    async run({ outputs, memo }) {
-      const contacts = outputs.normalise_contacts as LeadContacts;
-      const found = (outputs.find_cpf ?? {
-        leadCpf: null,
-        byPhone: null,
-        byEmail: null,
-        sources: {},
-      }) as FoundCpfs;
-      const fetched = (outputs.fetch_dossier ?? { found: [], missing: [] }) as FetchedDossiers;
-      const match = noteMatch(found, await dossiersOf(deps.db, memo, fetched.found), contacts);
-      const note: ComposedNote = match
-        ? {
-            ref: contacts.ref,
-            outcome: 'enriched',
-            body: composeNote({ ref: contacts.ref, leadName: contacts.leadName, match }, deps.options),
-          }
-        : {
-            ref: contacts.ref,
-            outcome: 'no_match',
-            body: composeNoMatchNote(contacts.ref, {
-              name: contacts.leadName,
-              phone: contacts.phone,
-              email: contacts.email,
-            }),
-          };
-      return { output: note };
+    note,
+    async run(context) {
+      const { ref, outcome, body } = await note(context);
+      return { output: { ref, outcome, length: body.length } };
     },
   };
 }

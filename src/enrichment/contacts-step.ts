@@ -7,7 +7,7 @@ import { normalisePhone } from '../people/phone.ts';
 import { knownRefs, noteRef } from '../notes/reference.ts';
 import type { C2sClient } from '../providers/c2s/client.ts';
 import { leadAttributes } from '../webhooks/envelope.ts';
-import type { Step } from '../workflow/runner.ts';
+import { MemoKey, type StepContext, type StepDefinition } from '../workflow/step.ts';
 
 /** What the lead itself tells us, normalised: the input of every later step. */
 export interface LeadContacts {
@@ -35,6 +35,36 @@ export { leadAttributes };
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value.trim() !== '' ? value : undefined;
 
+/** What the step saves: flags and the note reference, never the contacts themselves. */
+export interface ContactsFound {
+  readonly ref: string;
+  readonly phone: boolean;
+  readonly email: boolean;
+  readonly leadCpf: boolean;
+}
+
+/** The normalising step, which also gives later steps the contacts themselves (never saved). */
+export interface ContactsStep extends StepDefinition<ContactsFound> {
+  /** The lead's contacts: as this attempt read them, or read again (from the payload, or C2S). */
+  contacts(context: StepContext): Promise<LeadContacts>;
+}
+
+const CONTACTS = new MemoKey<LeadContacts>('lead contacts');
+
+/** The lead's contacts, normalised, from its attributes: a pure function of them. */
+export function contactsOf(leadId: string, attributes: Record<string, unknown>): LeadContacts {
+  const customer = (attributes.customer ?? {}) as LeadCustomer;
+  const phoneText = [customer.phone, customer.phone_global, customer.phone2]
+    .map(text)
+    .find((value) => value !== undefined && normalisePhone(value));
+  const phone = phoneText ? (normalisePhone(phoneText)?.national ?? null) : null;
+  const emailText = text(customer.email);
+  const email = emailText ? (normaliseEmail(emailText) ?? null) : null;
+  const leadCpfs = cpfCandidatesFromLead(attributes);
+  const ref = noteRef(leadId, [phone ?? '', email ?? '', leadCpfs[0] ?? ''].join('|'));
+  return { phone, email, leadName: text(customer.name) ?? null, leadCpfs, ref };
+}
+
 /**
  * Normalises the lead's phone and e-mail and finds any CPF in its own fields. An event whose
  * contacts already produced a note on this lead (under its current or legacy reference) ends
@@ -46,34 +76,39 @@ export function normaliseContactsStep(deps: {
   db: pg.Pool;
   noteOnNoMatch: boolean;
   verifyWith?: C2sClient | undefined;
-}): Step {
+}): ContactsStep {
   const noteSent = createBatcher<{ leadId: string; refs: readonly string[] }, boolean>((asks) =>
     notesSent(deps.db, asks),
   );
   const { verifyWith } = deps;
-  return {
-    name: 'normalise_contacts',
-    replayable: true,
-    async run({ event, signal }) {
+  const contacts = async ({ event, signal, memo }: StepContext): Promise<LeadContacts> => {
+    let found = memo.get(CONTACTS);
+    if (!found) {
       const attributes = verifyWith
         ? (await verifyWith.getLead(event.leadId, signal)).attributes
         : leadAttributes(event.payload);
-      const customer = (attributes.customer ?? {}) as LeadCustomer;
-      const phoneText = [customer.phone, customer.phone_global, customer.phone2]
-        .map(text)
-        .find((value) => value !== undefined && normalisePhone(value));
-      const phone = phoneText ? (normalisePhone(phoneText)?.national ?? null) : null;
-      const emailText = text(customer.email);
-      const email = emailText ? (normaliseEmail(emailText) ?? null) : null;
-      const leadCpfs = cpfCandidatesFromLead(attributes);
-      const ref = noteRef(event.leadId, [phone ?? '', email ?? '', leadCpfs[0] ?? ''].join('|'));
-      const contacts: LeadContacts = { phone, email, leadName: text(customer.name) ?? null, leadCpfs, ref };
-
-      if (await noteSent({ leadId: event.leadId, refs: knownRefs(ref) }))
-        return { output: contacts, outcome: 'unchanged' };
+      found = contactsOf(event.leadId, attributes);
+      memo.set(CONTACTS, found);
+    }
+    return found;
+  };
+  return {
+    name: 'normalise_contacts',
+    replayable: true,
+    contacts,
+    async run(context) {
+      const { phone, email, leadCpfs, ref } = await contacts(context);
+      const output: ContactsFound = {
+        ref,
+        phone: phone !== null,
+        email: email !== null,
+        leadCpf: leadCpfs.length > 0,
+      };
+      if (await noteSent({ leadId: context.event.leadId, refs: knownRefs(ref) }))
+        return { output, outcome: 'unchanged' };
       if (!phone && !email && leadCpfs.length === 0 && !deps.noteOnNoMatch)
-        return { output: contacts, outcome: 'no_match' };
-      return { output: contacts };
+        return { output, outcome: 'no_match' };
+      return { output };
     },
   };
 }

@@ -2,46 +2,48 @@ import type pg from 'pg';
 import { dossierFromWorkApi } from '../people/dossier.ts';
 import type { Dossier } from '../people/types.ts';
 import type { WorkApiClient } from '../providers/workapi/client.ts';
-import type { Step } from '../workflow/runner.ts';
-import { cpfsToEnrich, type FoundCpfs } from './find-cpf-step.ts';
-import { dossiersByCpf, freshDossier, recordEnrichment } from './people-repository.ts';
+import { MemoKey, type AttemptMemo, type StepDefinition } from '../workflow/step.ts';
+import { partiesToEnrich, type FindCpfStep } from './find-cpf-step.ts';
+import { dossiersByParty, freshDossier, recordEnrichment } from './people-repository.ts';
 
+/** What the step saves: party ids, never CPFs or dossiers. */
 export interface FetchedDossiers {
-  /** CPFs whose dossier is now in people.enrichments (fetched or still fresh). */
-  readonly found: readonly string[];
-  /** CPFs the Work API does not know. */
-  readonly missing: readonly string[];
+  /** Parties whose dossier is now in people.enrichments (fetched or still fresh). */
+  readonly found: readonly number[];
+  /** Parties the Work API does not know. */
+  readonly missing: readonly number[];
 }
 
-const DOSSIERS = 'dossiers';
+const DOSSIERS = new MemoKey<ReadonlyMap<number, Dossier>>('dossiers fetched');
 
 /**
- * The (whitelisted) dossiers of `cpfs` for a later step: as this attempt fetched them, or, in an
- * attempt resumed after this step, read back from the store.
+ * The (whitelisted) dossiers of these parties for a later step: as this attempt fetched them, or,
+ * in an attempt resumed after this step, read back from the store.
  */
 export async function dossiersOf(
   db: pg.Pool,
-  memo: ReadonlyMap<string, unknown>,
-  cpfs: readonly string[],
-): Promise<Map<string, Dossier>> {
-  const fetched = memo.get(DOSSIERS) as ReadonlyMap<string, Dossier> | undefined;
-  if (fetched && cpfs.every((cpf) => fetched.has(cpf))) {
-    return new Map(cpfs.map((cpf) => [cpf, fetched.get(cpf)!]));
+  memo: AttemptMemo,
+  partyIds: readonly number[],
+): Promise<Map<number, Dossier>> {
+  const fetched = memo.get(DOSSIERS);
+  if (fetched && partyIds.every((id) => fetched.has(id))) {
+    return new Map(partyIds.map((id) => [id, fetched.get(id)!]));
   }
-  return dossiersByCpf(db, cpfs);
+  return dossiersByParty(db, partyIds);
 }
 
 /**
- * Fetches the dossier of each CPF found, keeping only the whitelisted fields. The Work API is
+ * Fetches the dossier of each party found, keeping only the whitelisted fields. The Work API is
  * slow and metered: a dossier fetched within the cache lifetime is reused, and concurrent runs in
  * this process asking for one CPF share a single call.
  */
 export function fetchDossierStep(deps: {
   db: pg.Pool;
+  found: FindCpfStep;
   workApi: WorkApiClient;
   cacheMs: number;
   noteOnNoMatch: boolean;
-}): Step {
+}): StepDefinition<FetchedDossiers> {
   const inFlight = new Map<string, Promise<Dossier | null>>();
 
   async function dossierFor(cpf: string, signal: AbortSignal): Promise<Dossier | null> {
@@ -56,21 +58,25 @@ export function fetchDossierStep(deps: {
 
   return {
     name: 'fetch_dossier',
-    async run({ outputs, signal, memo }) {
-      const found: string[] = [];
-      const missing: string[] = [];
-      const dossiers = new Map<string, Dossier>();
-      for (const cpf of cpfsToEnrich(outputs.find_cpf as FoundCpfs)) {
-        let pending = inFlight.get(cpf);
-        if (!pending) {
-          pending = dossierFor(cpf, signal).finally(() => inFlight.delete(cpf));
+    async run(context) {
+      const parties = partiesToEnrich(context.outputOf(deps.found));
+      const cpfs = await deps.found.cpfs(context, parties);
+      const found: number[] = [];
+      const missing: number[] = [];
+      const dossiers = new Map<number, Dossier>();
+      for (const party of parties) {
+        const cpf = cpfs.get(party);
+        let pending = cpf === undefined ? undefined : inFlight.get(cpf);
+        if (cpf !== undefined && !pending) {
+          pending = dossierFor(cpf, context.signal).finally(() => inFlight.delete(cpf));
           inFlight.set(cpf, pending);
         }
-        const dossier = await pending;
-        if (dossier) dossiers.set(cpf, dossier);
-        (dossier ? found : missing).push(cpf);
+        // A party erased since it was found has no CPF left to look up.
+        const dossier = pending ? await pending : null;
+        if (dossier) dossiers.set(party, dossier);
+        (dossier ? found : missing).push(party);
       }
-      memo.set(DOSSIERS, dossiers);
+      context.memo.set(DOSSIERS, dossiers);
       const output: FetchedDossiers = { found, missing };
       if (found.length === 0 && !deps.noteOnNoMatch) return { output, outcome: 'no_match' };
       return { output };

@@ -16,15 +16,60 @@ export async function freshDossier(db: pg.Pool, cpf: string, maxAgeMs: number): 
   return rows[0]?.dossier ?? null;
 }
 
-/** The stored dossiers of these CPFs. (`bpchar[]`: a `text[]` would cast the column and miss its index.) */
-export async function dossiersByCpf(db: pg.Pool, cpfs: readonly string[]): Promise<Map<string, Dossier>> {
-  const { rows } = await db.query<{ cpf: string; dossier: Dossier }>({
-    name: 'dossiers-by-cpf',
-    text: `SELECT p.cpf, e.dossier FROM people.enrichments e JOIN people.parties p ON p.id = e.party_id
-           WHERE p.cpf = ANY($1::bpchar[]) AND e.provider = $2`,
-    values: [cpfs, WORK_API],
+/** The stored dossiers of these parties, by party id. */
+export async function dossiersByParty(
+  db: pg.Pool,
+  partyIds: readonly number[],
+): Promise<Map<number, Dossier>> {
+  const { rows } = await db.query<{ party_id: string; dossier: Dossier }>({
+    name: 'dossiers-by-party',
+    text: `SELECT party_id, dossier FROM people.enrichments WHERE party_id = ANY($1::bigint[]) AND provider = $2`,
+    values: [partyIds, WORK_API],
   });
-  return new Map(rows.map((row) => [row.cpf, row.dossier]));
+  return new Map(rows.map((row) => [Number(row.party_id), row.dossier]));
+}
+
+/**
+ * The party of each CPF, created when new (a CPF becomes its party's id wherever it must be
+ * remembered: step outputs keep the id, never the CPF). `bpchar[]`: see the CPF index.
+ */
+export async function partiesOfCpfs(db: pg.Pool, cpfs: readonly string[]): Promise<Map<string, number>> {
+  const unique = [...new Set(cpfs)];
+  const ids = new Map<string, number>();
+  if (unique.length === 0) return ids;
+  const { rows } = await db.query<{ id: string; cpf: string }>({
+    name: 'parties-of-cpfs',
+    text: `WITH given AS (SELECT DISTINCT unnest($1::bpchar[]) AS cpf),
+           created AS (
+             INSERT INTO people.parties (cpf) SELECT cpf FROM given ORDER BY cpf
+             ON CONFLICT (cpf) DO NOTHING RETURNING id, cpf
+           )
+           SELECT id, cpf FROM created
+           UNION ALL
+           SELECT p.id, p.cpf FROM people.parties p JOIN given USING (cpf)`,
+    values: [unique],
+  });
+  for (const row of rows) ids.set(row.cpf, Number(row.id));
+  if (ids.size < unique.length) {
+    // Created a moment ago by a concurrent run, after this statement's snapshot: visible now.
+    const { rows: late } = await db.query<{ id: string; cpf: string }>({
+      name: 'parties-by-cpf',
+      text: `SELECT id, cpf FROM people.parties WHERE cpf = ANY($1::bpchar[])`,
+      values: [unique.filter((cpf) => !ids.has(cpf))],
+    });
+    for (const row of late) ids.set(row.cpf, Number(row.id));
+  }
+  return ids;
+}
+
+/** The CPF of each of these parties (those that still exist: an erased one is missing). */
+export async function cpfsOfParties(db: pg.Pool, partyIds: readonly number[]): Promise<Map<number, string>> {
+  const { rows } = await db.query<{ id: string; cpf: string }>({
+    name: 'cpfs-of-parties',
+    text: `SELECT id, cpf FROM people.parties WHERE id = ANY($1::bigint[])`,
+    values: [partyIds],
+  });
+  return new Map(rows.map((row) => [Number(row.id), row.cpf]));
 }
 
 /** Records a fetched (already whitelisted) dossier as the party's latest enrichment. */

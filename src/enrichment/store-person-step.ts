@@ -1,26 +1,30 @@
 import type pg from 'pg';
-import type { Step } from '../workflow/runner.ts';
-import type { LeadContacts } from './contacts-step.ts';
+import type { StepDefinition } from '../workflow/step.ts';
+import type { ContactsStep } from './contacts-step.ts';
 import { dossiersOf, type FetchedDossiers } from './fetch-dossier-step.ts';
-import type { FoundCpfs } from './find-cpf-step.ts';
+import type { FindCpfStep } from './find-cpf-step.ts';
 import { storePerson } from './people-repository.ts';
 
 /** Stores each person found, with the lead's contacts that led to them, and links the lead. */
-export function storePersonStep(deps: { db: pg.Pool }): Step {
+export function storePersonStep(deps: {
+  db: pg.Pool;
+  contacts: ContactsStep;
+  found: FindCpfStep;
+  fetched: StepDefinition<FetchedDossiers>;
+}): StepDefinition<{ stored: number }> {
   return {
     name: 'store_person',
     replayable: true,
-    async run({ event, outputs, memo }) {
-      const contacts = outputs.normalise_contacts as LeadContacts;
-      const cpfs = outputs.find_cpf as FoundCpfs;
-      const { found } = outputs.fetch_dossier as FetchedDossiers;
-      const dossiers = await dossiersOf(deps.db, memo, found);
-      for (const [cpf, dossier] of dossiers) {
-        const own = cpfs.leadCpf === cpf;
+    async run(context) {
+      const contacts = await deps.contacts.contacts(context);
+      const found = context.outputOf(deps.found);
+      const dossiers = await dossiersOf(deps.db, context.memo, context.outputOf(deps.fetched).found);
+      for (const [party, dossier] of dossiers) {
+        const own = found.lead === party;
         await storePerson(deps.db, dossier, {
-          leadId: event.leadId,
-          ...(contacts.phone && (own || cpfs.byPhone === cpf) ? { phone: contacts.phone } : {}),
-          ...(contacts.email && (own || cpfs.byEmail === cpf) ? { email: contacts.email } : {}),
+          leadId: context.event.leadId,
+          ...(contacts.phone && (own || found.byPhone === party) ? { phone: contacts.phone } : {}),
+          ...(contacts.email && (own || found.byEmail === party) ? { email: contacts.email } : {}),
         });
       }
       return { output: { stored: dossiers.size } };

@@ -18,39 +18,40 @@ export const checkActionStep: Step = {
 
 /**
  * The lead enrichment workflow: check action → normalise contacts → find CPF → fetch dossier →
- * store person → compose note → post note. Each step is checkpointed by the runner.
+ * store person → compose note → post note. Each step is checkpointed by the runner; later steps
+ * take the earlier ones they read from as values.
  */
 export function enrichmentWorkflow(deps: WorkflowDeps): readonly Step[] {
   const { db, config } = deps;
   const { enrichment } = config;
+  const contacts = normaliseContactsStep({
+    db,
+    noteOnNoMatch: enrichment.noteOnNoMatch,
+    verifyWith: config.providers.c2s.verifyLead ? deps.c2s : undefined,
+  });
+  const found = findCpfStep({
+    db,
+    contacts,
+    diretrix: deps.diretrix,
+    workApi: deps.workApi,
+    contactMatchMs: enrichment.contactMatchMs,
+    noteOnNoMatch: enrichment.noteOnNoMatch,
+  });
+  const fetched = fetchDossierStep({
+    db,
+    found,
+    workApi: deps.workApi,
+    cacheMs: enrichment.dossierCacheMs,
+    noteOnNoMatch: enrichment.noteOnNoMatch,
+  });
+  const composer = composeNoteStep({ db, options: enrichment.note, contacts, found, fetched });
   return [
     checkActionStep,
-    normaliseContactsStep({
-      db,
-      noteOnNoMatch: enrichment.noteOnNoMatch,
-      verifyWith: config.providers.c2s.verifyLead ? deps.c2s : undefined,
-    }),
-    findCpfStep({
-      db,
-      diretrix: deps.diretrix,
-      workApi: deps.workApi,
-      contactMatchMs: enrichment.contactMatchMs,
-      noteOnNoMatch: enrichment.noteOnNoMatch,
-    }),
-    fetchDossierStep({
-      db,
-      workApi: deps.workApi,
-      cacheMs: enrichment.dossierCacheMs,
-      noteOnNoMatch: enrichment.noteOnNoMatch,
-    }),
-    storePersonStep({ db }),
-    composeNoteStep({ db, options: enrichment.note }),
-    postNoteStep({
-      db,
-      c2s: deps.c2s,
-      metrics: deps.metrics,
-      composedBy: 'compose_note',
-      windows: claimWindows(config),
-    }),
+    contacts,
+    found,
+    fetched,
+    storePersonStep({ db, contacts, found, fetched }),
+    composer,
+    postNoteStep({ db, c2s: deps.c2s, metrics: deps.metrics, composer, windows: claimWindows(config) }),
   ];
 }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Fence } from '../workflow/event-repository.ts';
+import type { Fence } from '../queue/claims.ts';
 
 export type NoteState = 'pending' | 'sent' | 'unknown';
 

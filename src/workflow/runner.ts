@@ -1,57 +1,17 @@
 import type pg from 'pg';
+import { createBatcher } from '../db/batcher.ts';
 import { classifyError, LeaseLostError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { scrubText } from '../log/mask.ts';
 import type { Metrics } from '../metrics.ts';
-import {
-  createAttemptWriter,
-  loadCheckpoints,
-  type Attempt,
-  type Checkpoint,
-  type EventRecord,
-  type Fence,
-  type Outcome,
-  type StepRecord,
-} from './event-repository.ts';
+import { finishAttempts, type Attempt, type AttemptEnd, type ClaimedEvent, type Fence } from '../queue/claims.ts';
+import { loadCheckpoints, recordCheckpoints, type Checkpoint, type StepRecord } from './checkpoints.ts';
 import { nextRetryDelayMs, type RetryPolicy } from './retry.ts';
+import { createMemo, type Outcome, type StepDefinition, type StepResult } from './step.ts';
 
-export interface StepContext {
-  readonly event: EventRecord;
-  /** The claim this run writes under (see `Fence`): steps pass it to their own fenced writes. */
-  readonly fence: Fence;
-  /**
-   * Throws `LeaseLostError` when this worker can no longer be sure it holds the event. A step
-   * calls it right before a side effect outside our database (posting a note).
-   */
-  readonly assertHeld: () => void;
-  /** Outputs of the steps before this one, by step name. */
-  readonly outputs: Readonly<Record<string, unknown>>;
-  /** Aborted when the worker must stop; long calls should give up (and be retried). */
-  readonly signal: AbortSignal;
-  /**
-   * Values a step leaves for later steps of the same attempt, in memory only (never
-   * checkpointed): a resumed attempt starts without them, so a step must be able to do without.
-   */
-  readonly memo: Map<string, unknown>;
-  readonly logger: Logger;
-}
-
-/** What a step returns: an output for later steps, and an outcome when it ends the run early. */
-export interface StepResult {
-  readonly output?: unknown;
-  readonly outcome?: Outcome;
-}
-
-export interface Step {
-  readonly name: string;
-  /**
-   * True for a step that costs nothing to run again: no paid call, no effect outside our own
-   * database that is not idempotent. Its checkpoint is written with the next one instead of at
-   * once; any other step's is written by the very next statement.
-   */
-  readonly replayable?: boolean;
-  run(context: StepContext): Promise<StepResult | void>;
-}
+export type { Outcome, StepContext, StepDefinition, StepResult } from './step.ts';
+/** A step of any output type, as a workflow lists them. */
+export type Step = StepDefinition<unknown>;
 
 export interface RunnerOptions {
   readonly db: pg.Pool;
@@ -83,7 +43,13 @@ export interface Hold {
  */
 export function createRunner(options: RunnerOptions) {
   const { db, steps, metrics } = options;
-  const writer = createAttemptWriter(db);
+  // Checkpoints and attempt ends of concurrent runs share statements (and commits).
+  const writer = {
+    record: createBatcher<{ fence: Fence; records: readonly StepRecord[] }, boolean>((entries) =>
+      recordCheckpoints(db, entries),
+    ),
+    finish: createBatcher<AttemptEnd, boolean>((ends) => finishAttempts(db, ends)),
+  };
 
   return async function runAttempt(attempt: Attempt, signal: AbortSignal, hold: Hold): Promise<RunResult> {
     if (attempt.kind === 'superseded') {
@@ -110,50 +76,52 @@ export function createRunner(options: RunnerOptions) {
     // A first attempt has nothing to resume from.
     const checkpoints =
       event.attempts > 1 ? await loadCheckpoints(db, eventId) : new Map<string, Checkpoint>();
-    const outputs: Record<string, unknown> = {};
+    const outputs = new Map<StepDefinition<unknown>, unknown>();
+    const outputOf = <O>(step: StepDefinition<O>): O => {
+      if (!outputs.has(step)) throw new Error(`step ${step.name} has not run before the one asking for its output`);
+      return outputs.get(step) as O;
+    };
+    const context = { event, fence, outputOf, assertHeld, signal, logger, memo: createMemo() };
     const unwritten: StepRecord[] = [];
-    const memo = new Map<string, unknown>();
     let outcome: Outcome = 'enriched';
+    // Once a step runs again (no usable checkpoint), every later one does: its input may differ.
+    let resuming = checkpoints.size > 0;
     for (const [index, step] of steps.entries()) {
-      const done = checkpoints.get(step.name);
-      let result: StepResult;
-      if (done?.status === 'succeeded' && done.result !== null) {
-        result = done.result;
+      const version = step.version ?? 1;
+      const saved = resuming ? checkpoints.get(step.name) : undefined;
+      let result: StepResult<unknown>;
+      if (saved?.status === 'succeeded' && saved.result?.v === version) {
+        result = { output: saved.result.output, outcome: saved.result.outcome as Outcome | undefined };
       } else {
+        resuming = false;
         // Before every step: a run that may have lost its event starts nothing more.
         if (!hold.held()) return leaseLost();
         const startedAt = new Date();
         const started = performance.now();
         try {
-          result = (await step.run({ event, fence, assertHeld, outputs, signal, logger, memo })) ?? {};
+          result = (await step.run(context)) ?? {};
         } catch (error) {
           const elapsed = performance.now() - started;
           metrics.stepDuration.observe({ step: step.name, result: 'failed' }, elapsed / 1000);
           if (error instanceof LeaseLostError || !hold.held()) return leaseLost();
-          return await handleFailure(
-            attempt,
-            step.name,
-            error,
-            { startedAt, elapsed, unwritten },
-            logger,
-            leaseLost,
-          );
+          return await handleFailure(attempt, step.name, error, { startedAt, elapsed, unwritten }, logger, leaseLost);
         }
         const elapsed = performance.now() - started;
-        unwritten.push({ step: step.name, status: 'succeeded', startedAt, durationMs: elapsed, result });
+        const saving = { v: version, output: result.output, outcome: result.outcome };
+        unwritten.push({ step: step.name, status: 'succeeded', startedAt, durationMs: elapsed, result: saving });
         metrics.stepDuration.observe({ step: step.name, result: 'succeeded' }, elapsed / 1000);
         // When the run ends here, the statement that ends it is the next one and carries the record.
         const last = index === steps.length - 1 || result.outcome !== undefined;
-        if (!step.replayable && !last && !(await writer.recordSteps({ fence, records: unwritten.splice(0) })))
+        if (!step.replayable && !last && !(await writer.record({ fence, records: unwritten.splice(0) })))
           return leaseLost();
       }
-      outputs[step.name] = result.output;
+      outputs.set(step, result.output);
       if (result.outcome !== undefined) {
         outcome = result.outcome;
         break;
       }
     }
-    if (!(await writer.endAttempt({ fence, ending: { kind: 'completed', outcome }, records: unwritten })))
+    if (!(await writer.finish({ fence, ending: { kind: 'completed', outcome }, records: unwritten })))
       return leaseLost();
     metrics.workflowEvents.inc({ result: `completed_${outcome}` });
     logger.info({ outcome }, 'event completed');
@@ -188,7 +156,7 @@ export function createRunner(options: RunnerOptions) {
     if (delayMs === undefined) {
       const reason = retryable ? `retries exhausted after ${event.attempts} attempts: ${message}` : message;
       const ending = { kind: 'failed', code, message: `${step}: ${reason}` } as const;
-      if (!(await writer.endAttempt({ fence, ending, records }))) return leaseLost();
+      if (!(await writer.finish({ fence, ending, records }))) return leaseLost();
       metrics.workflowEvents.inc({ result: 'failed' });
       logger.warn({ step, code, retryable }, 'event failed');
       return { kind: 'failed', code };
@@ -196,7 +164,7 @@ export function createRunner(options: RunnerOptions) {
 
     const at = new Date(Date.now() + delayMs);
     const ending = { kind: 'retry', at, code, message: `${step}: ${message}` } as const;
-    if (!(await writer.endAttempt({ fence, ending, records }))) return leaseLost();
+    if (!(await writer.finish({ fence, ending, records }))) return leaseLost();
     metrics.retries.inc({ code });
     logger.info({ step, code, delayMs }, 'event will be retried');
     return { kind: 'retry_scheduled', delayMs, code };

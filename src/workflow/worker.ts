@@ -4,8 +4,8 @@ import type pg from 'pg';
 import type { Logger } from '../log/logger.ts';
 import { LeaseLostError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
-import { listenForWakeups, renewLeases, type Lease } from '../queue/queue.ts';
-import { startAttempts, type Attempt } from './event-repository.ts';
+import { renewLeases, startAttempts, type Attempt, type Lease } from '../queue/claims.ts';
+import { listenForWakeups } from '../queue/wakeups.ts';
 import type { RetryPolicy } from './retry.ts';
 import { createRunner, type Step } from './runner.ts';
 

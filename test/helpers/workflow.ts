@@ -1,8 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowDeps } from '../../src/service.ts';
-import type { Step } from '../../src/workflow/runner.ts';
+import type { Step, StepContext, StepDefinition } from '../../src/workflow/runner.ts';
 import { noteRef, referenceLine } from '../../src/notes/reference.ts';
-import { claimWindows, postNoteStep } from '../../src/workflow/steps/post-note.ts';
+import {
+  claimWindows,
+  postNoteStep,
+  type ComposedNote,
+  type NoteComposer,
+  type NoteHeader,
+} from '../../src/workflow/steps/post-note.ts';
 import type { TestDatabase } from './database.ts';
 
 /**
@@ -10,34 +16,38 @@ import type { TestDatabase } from './database.ts';
  * contacts give the same reference), then the real post_note step (ledger + C2S client).
  */
 export function noteWorkflow(options: { composeDelayMs?: number; before?: readonly Step[] } = {}) {
-  return (deps: WorkflowDeps): readonly Step[] => [
-    ...(options.before ?? []),
-    {
+  return (deps: WorkflowDeps): readonly Step[] => {
+    const note = ({ event }: StepContext): ComposedNote => {
+      const { attributes } = event.payload as {
+        attributes?: { customer?: { phone?: string; email?: string } };
+      };
+      const ref = noteRef(
+        event.leadId,
+        `${attributes?.customer?.phone ?? ''}|${attributes?.customer?.email ?? ''}`,
+      );
+      return { ref, body: `Nota de teste para ${event.leadId}\n\n${referenceLine(ref)}` };
+    };
+    const composer: NoteComposer & StepDefinition<NoteHeader & { pid: number }> = {
       name: 'compose_note',
-      async run({ event }) {
+      note: async (context) => note(context),
+      async run(context) {
         if (options.composeDelayMs) await sleep(Math.random() * options.composeDelayMs);
-        const { attributes } = event.payload as {
-          attributes?: { customer?: { phone?: string; email?: string } };
-        };
-        const contacts = `${attributes?.customer?.phone ?? ''}|${attributes?.customer?.email ?? ''}`;
-        const ref = noteRef(event.leadId, contacts);
-        return {
-          output: {
-            ref,
-            body: `Nota de teste para ${event.leadId}\n\n${referenceLine(ref)}`,
-            pid: process.pid,
-          },
-        };
+        const { ref, body } = note(context);
+        return { output: { ref, length: body.length, pid: process.pid } };
       },
-    },
-    postNoteStep({
-      db: deps.db,
-      c2s: deps.c2s,
-      metrics: deps.metrics,
-      composedBy: 'compose_note',
-      windows: claimWindows(deps.config),
-    }),
-  ];
+    };
+    return [
+      ...(options.before ?? []),
+      composer,
+      postNoteStep({
+        db: deps.db,
+        c2s: deps.c2s,
+        metrics: deps.metrics,
+        composer,
+        windows: claimWindows(deps.config),
+      }),
+    ];
+  };
 }
 
 export interface EventState {

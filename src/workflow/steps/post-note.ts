@@ -1,6 +1,12 @@
 import type pg from 'pg';
 import type { Config } from '../../config.ts';
-import { LeaseLostError, OutcomeUnknownError, RetryableError } from '../../errors.ts';
+import {
+  classifyError,
+  isOutcomeUnknown,
+  LeaseLostError,
+  OutcomeUnknownError,
+  RetryableError,
+} from '../../errors.ts';
 import type { Metrics } from '../../metrics.ts';
 import { createBatcher } from '../../db/batcher.ts';
 import {
@@ -12,15 +18,27 @@ import {
 } from '../../notes/ledger.ts';
 import { carriesReference, knownRefs, legacyRef } from '../../notes/reference.ts';
 import type { C2sClient } from '../../providers/c2s/client.ts';
-import type { Outcome } from '../event-repository.ts';
-import type { Step } from '../runner.ts';
+import type { Outcome, StepContext, StepDefinition } from '../step.ts';
 
-/** What the note-composing step hands to this one. */
+/** A note ready to post. */
 export interface ComposedNote {
   readonly ref: string;
   readonly body: string;
   /** The event's outcome once the note is on the lead (default `enriched`). */
   readonly outcome?: Outcome;
+}
+
+/** What a composing step saves: the reference, the outcome and the length, never the text. */
+export interface NoteHeader {
+  readonly ref: string;
+  readonly outcome?: Outcome;
+  readonly length: number;
+}
+
+/** The step that composes the note, which gives the text to the posting step (never saved). */
+export interface NoteComposer extends StepDefinition<NoteHeader> {
+  /** The note: as this attempt composed it, or composed again (undefined: nothing to post). */
+  note(context: StepContext): Promise<ComposedNote | undefined>;
 }
 
 /**
@@ -47,16 +65,17 @@ export function postNoteStep(deps: {
   db: pg.Pool;
   c2s: C2sClient;
   metrics: Metrics;
-  composedBy: string;
+  composer: NoteComposer;
   windows: ClaimWindows;
-}): Step {
+}): StepDefinition<{ ref?: string; posted: boolean; reason?: string }> {
   const { db, c2s, metrics } = deps;
   // Runs recording at the same moment share one statement.
   const recordState = createBatcher<NoteStateChange, boolean>((changes) => setNoteStates(db, changes));
   return {
     name: 'post_note',
-    async run({ event, fence, assertHeld, outputs, signal }) {
-      const note = outputs[deps.composedBy] as ComposedNote | undefined;
+    async run(context) {
+      const { event, fence, assertHeld, signal } = context;
+      const note = await deps.composer.note(context);
       if (!note) return { output: { posted: false } };
       const { leadId } = event;
       const outcome = note.outcome ?? 'enriched';
@@ -98,7 +117,7 @@ export function postNoteStep(deps: {
       try {
         await c2s.postNote(leadId, note.body, signal);
       } catch (error) {
-        if (!(error instanceof OutcomeUnknownError)) {
+        if (!isOutcomeUnknown(error)) {
           // Refused, or never sent (429, 4xx, C2S unreachable): nothing can be in flight.
           await releaseNote(db, { leadId, ref: note.ref, fence });
           throw error;
@@ -106,7 +125,7 @@ export function postNoteStep(deps: {
         await recordState({ leadId, ref: note.ref, state: 'unknown', fence });
         metrics.notes.inc({ state: 'unknown' });
         // C2S may still be processing it: the next attempt looks on the lead only after the wait.
-        throw new OutcomeUnknownError(error.code, error.message, {
+        throw new OutcomeUnknownError(classifyError(error).code, error.message, {
           cause: error,
           retryAfterMs: Math.max(error.retryAfterMs ?? 0, deps.windows.unknownWaitMs),
         });

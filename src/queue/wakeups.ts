@@ -1,45 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Logger } from '../log/logger.ts';
-import { scrubText } from '../log/mask.ts';
 
-/**
- * The queue is the events table itself: an unfinished event (`received` or `processing`) whose
- * `due_at` has come is work to do. Storing an event is enqueuing it, in the same row and the
- * same statement; there is no second record to keep in step with it, and none to lose. Workers
- * take events with `startAttempts` (workflow/event-repository.ts) under a `Lease`, renewed here.
- */
+/** Wake-ups: ingest tells idle workers in every process, after its commit, that events wait. */
 
 /** The channel ingest notifies, after a commit, so that idle workers in every process look at once. */
 const WAKE_CHANNEL = 'c2s_enricher_events_due';
-
-export interface Lease {
-  /** Who holds the events: shown to operators, and checked when the lease is renewed. */
-  readonly workerId: string;
-  /** A worker that stops renewing this long is presumed dead and its events run again. */
-  readonly seconds: number;
-}
-
-/**
- * Pushes the lease of the events this worker is running one period further, and answers which
- * of them it still holds: an event missing from the answer was taken over after this worker's
- * lease ran out (it stalled), so its run must stop before its next side effect.
- */
-export async function renewLeases(
-  db: pg.Pool,
-  lease: Lease,
-  eventIds: readonly string[],
-): Promise<ReadonlySet<string>> {
-  if (eventIds.length === 0) return new Set();
-  const { rows } = await db.query<{ id: string }>({
-    name: 'renew-leases',
-    text: `UPDATE webhook_events SET due_at = now() + $3 * interval '1 second'
-           WHERE id = ANY($2::uuid[]) AND claimed_by = $1 AND status = 'processing'
-           RETURNING id`,
-    values: [lease.workerId, eventIds, lease.seconds],
-  });
-  return new Set(rows.map((row) => row.id));
-}
 
 /**
  * Returns a function that wakes the workers after events were committed. The first call sends a
@@ -87,7 +53,7 @@ export function listenForWakeups(
     });
     next.on('notification', onWake);
     next.on('error', (error) => {
-      logger.warn({ err: { message: scrubText(error.message) } }, 'wake-up listener lost its connection');
+      logger.warn({ err: error }, 'wake-up listener lost its connection');
       void next.end().catch(() => {});
       if (client === next) client = undefined;
       schedule();
@@ -102,10 +68,7 @@ export function listenForWakeups(
       client = next;
       onWake(); // whatever was notified while we were away
     } catch (error) {
-      logger.warn(
-        { err: { message: scrubText((error as Error).message) } },
-        'wake-up listener cannot connect',
-      );
+      logger.warn({ err: error }, 'wake-up listener cannot connect');
       await next.end().catch(() => {});
       schedule();
     }

@@ -1,16 +1,36 @@
 import type pg from 'pg';
-import { createBatcher } from '../db/batcher.ts';
 import { storableJson } from '../db/text.ts';
-import type { Lease } from '../queue/queue.ts';
+import {
+  CHECKPOINT_ROWS,
+  checkpointRowsJson,
+  upsertCheckpoints,
+  type StepRecord,
+} from '../workflow/checkpoints.ts';
 
-export type Outcome = 'enriched' | 'no_match' | 'unchanged' | 'closed';
+/**
+ * The queue is the events table itself: an unfinished event (`received` or `processing`) whose
+ * `due_at` has come is work to do. Storing an event is enqueuing it, in the same row and the same
+ * statement; there is no second record to keep in step with it, and none to lose. This module is
+ * the only one that writes the queue's columns (`status` while unfinished, `due_at`, `claimed_by`,
+ * `attempts`): workers claim events here, renew their leases here and report here how each
+ * attempt ended.
+ */
 
-export interface EventRecord {
+export interface Lease {
+  /** Who holds the events: shown to operators, and checked when the lease is renewed. */
+  readonly workerId: string;
+  /** A worker that stops renewing this long is presumed dead and its events run again. */
+  readonly seconds: number;
+}
+
+/** An event taken for a run. */
+export interface ClaimedEvent {
   readonly id: string;
   readonly leadId: string;
   readonly updatedAt: Date;
   readonly hookAction: string | null;
   readonly payload: unknown;
+  /** This attempt's number: 1 for the first claim. */
   readonly attempts: number;
   readonly startedAt: Date;
 }
@@ -25,15 +45,6 @@ export interface Fence {
   readonly workerId: string;
   readonly attempt: number;
 }
-
-export interface Checkpoint {
-  readonly status: 'succeeded' | 'failed';
-  readonly attempts: number;
-  /** For a succeeded step: what it returned (`output`, and `outcome` when it ended the run). */
-  readonly result: { output?: unknown; outcome?: Outcome } | null;
-}
-
-type Db = pg.Pool | pg.ClientBase;
 
 /**
  * Takes up to `$2` due events for worker `$1`, leases them for `$3` seconds and starts an attempt
@@ -76,8 +87,7 @@ const START_ATTEMPTS = `
       error_message = CASE WHEN chosen.overtaken OR NOT chosen.exhausted THEN e.error_message
                            ELSE 'taken ' || e.attempts || ' times without finishing (each run may have crashed its worker); last error: '
                                 || coalesce(e.error_message, 'none') END,
-      started_at = coalesce(e.started_at, now()),
-      next_attempt_at = NULL
+      started_at = coalesce(e.started_at, now())
   FROM chosen
   WHERE e.id = chosen.id
   RETURNING e.status, e.id, e.lead_id AS "leadId", e.updated_at AS "updatedAt", e.hook_action AS "hookAction",
@@ -85,7 +95,8 @@ const START_ATTEMPTS = `
             e.started_at AS "startedAt"`;
 
 export type Attempt =
-  | { readonly kind: 'run'; readonly event: EventRecord; readonly fence: Fence }
+  /** Run it: the event, and the fence its writes go under. */
+  | { readonly kind: 'run'; readonly event: ClaimedEvent; readonly fence: Fence }
   /** Overtaken by a newer event of its lead: let go without running (latest wins). */
   | { readonly kind: 'superseded'; readonly eventId: string }
   /** Taken as often as the retry policy allows without ever finishing: failed, not run again. */
@@ -104,7 +115,7 @@ export async function startAttempts(
 ): Promise<Attempt[]> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const { rows } = await db.query<EventRecord & { status: string }>({
+      const { rows } = await db.query<ClaimedEvent & { status: string }>({
         name: 'start-attempts',
         text: START_ATTEMPTS,
         values: [lease.workerId, limit, lease.seconds, maxAttempts],
@@ -126,48 +137,39 @@ export async function startAttempts(
   }
 }
 
-export async function loadCheckpoints(db: Db, eventId: string): Promise<Map<string, Checkpoint>> {
-  const { rows } = await db.query<Checkpoint & { step: string }>({
-    name: 'load-checkpoints',
-    text: `SELECT step, status, attempts, output AS result FROM event_steps WHERE event_id = $1`,
-    values: [eventId],
-  });
-  return new Map(rows.map((row) => [row.step, row]));
-}
-
-/** How one attempt at a step ended. */
-export interface StepRecord {
-  readonly step: string;
-  readonly status: 'succeeded' | 'failed';
-  readonly startedAt: Date;
-  readonly durationMs: number;
-  readonly error?: { readonly code: string; readonly message: string };
-  readonly result?: { readonly output?: unknown; readonly outcome?: Outcome };
-}
-
 /**
- * Step records of many events, one row each: `$1` is their JSON (see `stepRows`). Fenced: a row is
- * written only while its event is still held by the attempt that ran the step. The share lock
- * keeps a concurrent claim from slipping in between the check and the write.
+ * Pushes the lease of the events this worker is running one period further, and answers which
+ * of them it still holds: an event missing from the answer was taken over after this worker's
+ * lease ran out (it stalled), so its run must stop before its next side effect.
  */
-const RECORD_STEPS = `
-  WITH x AS (
-    SELECT * FROM json_to_recordset($1::json) AS x(event_id uuid, worker text, attempt integer, step text,
-      status text, started_at timestamptz, duration_ms integer, error_code text, error_message text, output jsonb)
-  ), owned AS (
-    SELECT e.id FROM webhook_events e JOIN (SELECT DISTINCT event_id, worker, attempt FROM x) f
-      ON e.id = f.event_id AND e.claimed_by = f.worker AND e.attempts = f.attempt
-    FOR SHARE OF e
-  )
-  INSERT INTO event_steps (event_id, step, status, attempts, started_at, finished_at, duration_ms, error_code, error_message, output)
-  SELECT x.event_id, x.step, x.status, 1, x.started_at, x.started_at + x.duration_ms * interval '1 millisecond',
-         x.duration_ms, x.error_code, x.error_message, x.output
-  FROM x JOIN owned ON owned.id = x.event_id
-  ON CONFLICT (event_id, step) DO UPDATE SET
-    status = EXCLUDED.status, attempts = event_steps.attempts + 1, started_at = EXCLUDED.started_at,
-    finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms, error_code = EXCLUDED.error_code,
-    error_message = EXCLUDED.error_message, output = EXCLUDED.output
-  RETURNING event_id`;
+export async function renewLeases(
+  db: pg.Pool,
+  lease: Lease,
+  eventIds: readonly string[],
+): Promise<ReadonlySet<string>> {
+  if (eventIds.length === 0) return new Set();
+  const { rows } = await db.query<{ id: string }>({
+    name: 'renew-leases',
+    text: `UPDATE webhook_events SET due_at = now() + $3 * interval '1 second'
+           WHERE id = ANY($2::uuid[]) AND claimed_by = $1 AND status = 'processing'
+           RETURNING id`,
+    values: [lease.workerId, eventIds, lease.seconds],
+  });
+  return new Set(rows.map((row) => row.id));
+}
+
+/** How an attempt ends: the event completed, failed for good, or waits for a retry at `at`. */
+export type Ending =
+  | { readonly kind: 'completed'; readonly outcome: string }
+  | { readonly kind: 'failed'; readonly code: string; readonly message: string }
+  | { readonly kind: 'retry'; readonly at: Date; readonly code: string; readonly message: string };
+
+/** An attempt's end as reported by its run: how it ended, and the step records not yet written. */
+export interface AttemptEnd {
+  readonly fence: Fence;
+  readonly ending: Ending;
+  readonly records: readonly StepRecord[];
+}
 
 /**
  * Ends attempts of many events in one statement: lets go of each event still held by the attempt
@@ -175,7 +177,7 @@ const RECORD_STEPS = `
  * records its steps not yet written. An attempt whose event another worker has taken since
  * changes nothing: the update's fence fails, and its steps go only with the events it ended.
  */
-const END_ATTEMPTS = `
+const FINISH_ATTEMPTS = `
   WITH ending AS (
     SELECT * FROM json_to_recordset($2::json) AS x(event_id uuid, worker text, attempt integer, kind text,
       outcome text, error_code text, error_message text, at timestamptz)
@@ -186,70 +188,22 @@ const END_ATTEMPTS = `
       processed_at = CASE WHEN x.kind = 'retry' THEN e.processed_at ELSE now() END,
       error_code = x.error_code,
       error_message = x.error_message,
-      next_attempt_at = CASE WHEN x.kind = 'retry' THEN x.at ELSE e.next_attempt_at END,
       due_at = CASE WHEN x.kind = 'retry' THEN x.at ELSE e.due_at END,
       claimed_by = NULL
     FROM ending x
     WHERE e.id = x.event_id AND e.status = 'processing' AND e.claimed_by = x.worker AND e.attempts = x.attempt
     RETURNING e.id
   ), steps AS (
-    INSERT INTO event_steps (event_id, step, status, attempts, started_at, finished_at, duration_ms, error_code, error_message, output)
-    SELECT s.event_id, s.step, s.status, 1, s.started_at, s.started_at + s.duration_ms * interval '1 millisecond',
-           s.duration_ms, s.error_code, s.error_message, s.output
-    FROM json_to_recordset($1::json) AS s(event_id uuid, worker text, attempt integer, step text, status text,
-      started_at timestamptz, duration_ms integer, error_code text, error_message text, output jsonb)
-    JOIN ended ON ended.id = s.event_id
-    ON CONFLICT (event_id, step) DO UPDATE SET
-      status = EXCLUDED.status, attempts = event_steps.attempts + 1, started_at = EXCLUDED.started_at,
-      finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms, error_code = EXCLUDED.error_code,
-      error_message = EXCLUDED.error_message, output = EXCLUDED.output
+    ${upsertCheckpoints(`${CHECKPOINT_ROWS} JOIN ended ON ended.id = x.event_id`)}
   )
   SELECT id FROM ended`;
 
-/** How an attempt ends: the event completed, failed for good, or waits for a retry at `at`. */
-export type Ending =
-  | { readonly kind: 'completed'; readonly outcome: Outcome }
-  | { readonly kind: 'failed'; readonly code: string; readonly message: string }
-  | { readonly kind: 'retry'; readonly at: Date; readonly code: string; readonly message: string };
-
-interface Steps {
-  readonly fence: Fence;
-  readonly records: readonly StepRecord[];
-}
-
-function stepRows(entries: readonly Steps[]): string {
-  return storableJson(
-    entries.flatMap(({ fence, records }) =>
-      records.map((record) => ({
-        event_id: fence.eventId,
-        worker: fence.workerId,
-        attempt: fence.attempt,
-        step: record.step,
-        status: record.status,
-        started_at: record.startedAt.toISOString(),
-        duration_ms: Math.round(record.durationMs),
-        error_code: record.error?.code ?? null,
-        error_message: record.error?.message ?? null,
-        output: record.result ?? null,
-      })),
-    ),
-  );
-}
-
-/** Per entry: whether its writes were let through (false: the event is no longer its attempt's). */
-async function recordSteps(db: Db, entries: readonly Steps[]): Promise<boolean[]> {
-  if (entries.every((entry) => entry.records.length === 0)) return entries.map(() => true);
-  const { rows } = await db.query<{ event_id: string }>({
-    name: 'record-steps',
-    text: RECORD_STEPS,
-    values: [stepRows(entries)],
-  });
-  const written = new Set(rows.map((row) => row.event_id));
-  return entries.map((entry) => entry.records.length === 0 || written.has(entry.fence.eventId));
-}
-
-async function endAttempts(db: Db, entries: ReadonlyArray<Steps & { ending: Ending }>): Promise<boolean[]> {
-  const endings = entries.map(({ fence, ending }) => ({
+/**
+ * Ends attempts of many events in one statement (see FINISH_ATTEMPTS). Answers, per attempt,
+ * whether it was let through: false when its event is no longer its own.
+ */
+export async function finishAttempts(db: pg.Pool, ends: readonly AttemptEnd[]): Promise<boolean[]> {
+  const endings = ends.map(({ fence, ending }) => ({
     event_id: fence.eventId,
     worker: fence.workerId,
     attempt: fence.attempt,
@@ -260,22 +214,10 @@ async function endAttempts(db: Db, entries: ReadonlyArray<Steps & { ending: Endi
     at: ending.kind === 'retry' ? ending.at.toISOString() : null,
   }));
   const { rows } = await db.query<{ id: string }>({
-    name: 'end-attempts',
-    text: END_ATTEMPTS,
-    values: [stepRows(entries), storableJson(endings)],
+    name: 'finish-attempts',
+    text: FINISH_ATTEMPTS,
+    values: [checkpointRowsJson(ends), storableJson(endings)],
   });
   const ended = new Set(rows.map((row) => row.id));
-  return entries.map((entry) => ended.has(entry.fence.eventId));
-}
-
-/**
- * Checkpoint and end-of-attempt writes of all the events a worker runs, batched: runs that write
- * at the same moment share one statement (and one commit). Each answers whether the write was
- * let through by the fence.
- */
-export function createAttemptWriter(db: pg.Pool) {
-  return {
-    recordSteps: createBatcher<Steps, boolean>((entries) => recordSteps(db, entries)),
-    endAttempt: createBatcher<Steps & { ending: Ending }, boolean>((entries) => endAttempts(db, entries)),
-  };
+  return ends.map((end) => ended.has(end.fence.eventId));
 }

@@ -1,0 +1,110 @@
+import type pg from 'pg';
+import { storableJson } from '../db/text.ts';
+import type { Fence } from '../queue/claims.ts';
+
+/**
+ * Checkpoints: one row per (event, step) in `event_steps`, what a later attempt resumes from. A
+ * succeeded step's row keeps its saved output (ids, references, counts and flags: never personal
+ * data) under the step's output version; a step whose saved version is not its current one runs
+ * again (see the runner).
+ */
+
+/** What a succeeded step saved: its output under its version, and the outcome when it ended the run. */
+export interface SavedResult {
+  readonly v: number;
+  readonly output?: unknown;
+  readonly outcome?: string;
+}
+
+export interface Checkpoint {
+  readonly status: 'succeeded' | 'failed';
+  readonly attempts: number;
+  /** For a succeeded step: what it saved; null for a failed one, or one blanked by a migration. */
+  readonly result: SavedResult | null;
+}
+
+/** How one attempt at a step ended. */
+export interface StepRecord {
+  readonly step: string;
+  readonly status: 'succeeded' | 'failed';
+  readonly startedAt: Date;
+  readonly durationMs: number;
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly result?: SavedResult;
+}
+
+export async function loadCheckpoints(db: pg.Pool, eventId: string): Promise<Map<string, Checkpoint>> {
+  const { rows } = await db.query<Checkpoint & { step: string }>({
+    name: 'load-checkpoints',
+    text: `SELECT step, status, attempts, output AS result FROM event_steps WHERE event_id = $1`,
+    values: [eventId],
+  });
+  return new Map(rows.map((row) => [row.step, row]));
+}
+
+/** The rows of `checkpointRowsJson`, as a relation `x` for `upsertCheckpoints`. */
+export const CHECKPOINT_ROWS = `json_to_recordset($1::json) AS x(event_id uuid, worker text, attempt integer,
+  step text, status text, started_at timestamptz, duration_ms integer, error_code text, error_message text, output jsonb)`;
+
+/** Writes the checkpoint rows of relation `x` (selected by `source`), one per (event, step). */
+export const upsertCheckpoints = (source: string) => `
+  INSERT INTO event_steps (event_id, step, status, attempts, started_at, finished_at, duration_ms, error_code, error_message, output)
+  SELECT x.event_id, x.step, x.status, 1, x.started_at, x.started_at + x.duration_ms * interval '1 millisecond',
+         x.duration_ms, x.error_code, x.error_message, x.output
+  FROM ${source}
+  ON CONFLICT (event_id, step) DO UPDATE SET
+    status = EXCLUDED.status, attempts = event_steps.attempts + 1, started_at = EXCLUDED.started_at,
+    finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms, error_code = EXCLUDED.error_code,
+    error_message = EXCLUDED.error_message, output = EXCLUDED.output`;
+
+/** Step records of many attempts as the JSON `CHECKPOINT_ROWS` reads, each under its fence. */
+export function checkpointRowsJson(
+  entries: ReadonlyArray<{ readonly fence: Fence; readonly records: readonly StepRecord[] }>,
+): string {
+  return storableJson(
+    entries.flatMap(({ fence, records }) =>
+      records.map((record) => ({
+        event_id: fence.eventId,
+        worker: fence.workerId,
+        attempt: fence.attempt,
+        step: record.step,
+        status: record.status,
+        started_at: record.startedAt.toISOString(),
+        duration_ms: Math.round(record.durationMs),
+        error_code: record.error?.code ?? null,
+        error_message: record.error?.message ?? null,
+        output: record.result ?? null,
+      })),
+    ),
+  );
+}
+
+/**
+ * Checkpoints written in the middle of attempts, fenced: a row is written only while its event is
+ * still held by the attempt that ran the step. The share lock keeps a concurrent claim from
+ * slipping in between the check and the write.
+ */
+const RECORD_CHECKPOINTS = `
+  WITH x AS (SELECT * FROM ${CHECKPOINT_ROWS}),
+  owned AS (
+    SELECT e.id FROM webhook_events e JOIN (SELECT DISTINCT event_id, worker, attempt FROM x) f
+      ON e.id = f.event_id AND e.claimed_by = f.worker AND e.attempts = f.attempt
+    FOR SHARE OF e
+  )
+  ${upsertCheckpoints('x JOIN owned ON owned.id = x.event_id')}
+  RETURNING event_id`;
+
+/** Per attempt: whether its records were let through (false: the event is no longer its own). */
+export async function recordCheckpoints(
+  db: pg.Pool,
+  entries: ReadonlyArray<{ readonly fence: Fence; readonly records: readonly StepRecord[] }>,
+): Promise<boolean[]> {
+  if (entries.every((entry) => entry.records.length === 0)) return entries.map(() => true);
+  const { rows } = await db.query<{ event_id: string }>({
+    name: 'record-checkpoints',
+    text: RECORD_CHECKPOINTS,
+    values: [checkpointRowsJson(entries)],
+  });
+  const written = new Set(rows.map((row) => row.event_id));
+  return entries.map((entry) => entry.records.length === 0 || written.has(entry.fence.eventId));
+}
