@@ -9,13 +9,14 @@ import type { Logger } from './log/logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { C2sClient } from './providers/c2s/client.ts';
 import type { DiretrixClient } from './providers/diretrix/client.ts';
-import { createProviders } from './providers/setup.ts';
+import { createProviders, providerEndpoints } from './providers/setup.ts';
 import type { WorkApiClient } from './providers/workapi/client.ts';
 import { createWaker } from './queue/wakeups.ts';
 import { registerStateGauges } from './workflow/gauges.ts';
 import type { Step } from './workflow/runner.ts';
 import { startWorker } from './workflow/worker.ts';
 import { removeRuntime, writeRuntime } from './runtime.ts';
+import { startDemoProviders } from './demo.ts';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -100,8 +101,13 @@ export async function startService(
 
     let simulators: Readonly<Record<string, string>> = {};
     if (options.role !== 'api') {
-      const providers = await createProviders(config, logger, metrics);
-      simulators = providers.simulated;
+      // No provider credentials at all (never in production): demo mode, against the simulators.
+      const demo = config.providers.demo ? await startDemoProviders(config.providers, logger) : undefined;
+      if (demo) {
+        simulators = demo.simulators;
+        stops.unshift({ name: 'simulators', stop: () => demo.close() });
+      }
+      const providers = createProviders(demo?.endpoints ?? providerEndpoints(config.providers), metrics);
       stops.unshift({ name: 'providers', stop: () => providers.close() });
       const worker = await startWorker({
         db,

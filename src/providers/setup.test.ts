@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { loadConfig } from '../config.ts';
-import { createLogger } from '../log/logger.ts';
 import { createMetrics } from '../metrics.ts';
-import { createProviders } from './setup.ts';
-
-function capture() {
-  const lines: string[] = [];
-  return { lines, logger: createLogger('info', { write: (line: string) => void lines.push(line) }) };
-}
+import { createProviders, providerEndpoints } from './setup.ts';
 
 test('with every credential set, all three clients are real and call the configured providers', async (t) => {
   const calls: Array<{ url: string; headers: IncomingHttpHeaders }> = [];
@@ -30,12 +25,10 @@ test('with every credential set, all three clients are real and call the configu
     WORK_API: 'real-work-token',
     WORK_API_BASE_URL: `${base}/work`,
   });
-  const { lines, logger } = capture();
-  const providers = await createProviders(config, logger, createMetrics());
+  assert.equal(config.providers.demo, false);
+  const providers = createProviders(providerEndpoints(config.providers), createMetrics());
   t.after(() => providers.close());
 
-  assert.deepEqual(providers.simulated, {});
-  assert.ok(!lines.join('').includes('DEMO MODE'));
   await assert.rejects(providers.c2s.getLead('lead-1'));
   assert.deepEqual(await providers.diretrix.findByEmail('ana@example.com'), []);
   assert.equal(await providers.workApi.fetchDossier('52998224725'), null);
@@ -54,21 +47,30 @@ test('with every credential set, all three clients are real and call the configu
   assert.match(`${work.url} ${JSON.stringify(work.headers)}`, /real-work-token/);
 });
 
-test('without credentials (demo mode) all three providers are the simulators, announced', async (t) => {
-  const config = loadConfig({});
-  assert.equal(config.providers.demo, true);
-  const { lines, logger } = capture();
-  const providers = await createProviders(config, logger, createMetrics());
-  t.after(() => providers.close());
-
-  assert.deepEqual(Object.keys(providers.simulated).sort(), ['c2s', 'diretrix', 'workapi']);
-  for (const url of Object.values(providers.simulated)) assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
-  for (const provider of ['c2s', 'diretrix', 'workapi']) {
-    assert.ok(
-      lines.some((line) => line.includes(`DEMO MODE: ${provider} has no credentials`)),
-      `demo mode of ${provider} is logged`,
-    );
-  }
-  // The simulators answer: an unknown e-mail is simply not found.
-  assert.deepEqual(await providers.diretrix.findByEmail('nobody-at-all@example.com'), []);
+test('a real configuration never loads the simulators nor the synthetic population', () => {
+  // A fresh process, so that no other test has loaded them: it records every module it resolves,
+  // loads the composition root and builds the real providers as the service does.
+  const script = `
+    import { registerHooks } from 'node:module';
+    const loaded = [];
+    registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); loaded.push(r.url); return r; } });
+    const { loadConfig } = await import('./src/config.ts');
+    await import('./src/service.ts');
+    const { createProviders, providerEndpoints } = await import('./src/providers/setup.ts');
+    const { createMetrics } = await import('./src/metrics.ts');
+    const config = loadConfig({ C2S_TOKEN: 't', DIRETRIX_BASE_URL: 'http://127.0.0.1:9', DIRETRIX_USER: 'u', DIRETRIX_PASS: 'p', WORK_API: 'w' });
+    await createProviders(providerEndpoints(config.providers), createMetrics()).close();
+    console.log(JSON.stringify(loaded));
+  `;
+  const output = execFileSync(process.execPath, ['--input-type=module', '--eval', script], {
+    cwd: new URL('../..', import.meta.url),
+    encoding: 'utf8',
+  });
+  const loaded = JSON.parse(output) as string[];
+  assert.ok(
+    loaded.some((url) => url.endsWith('/src/service.ts')),
+    'the composition root was loaded',
+  );
+  const simulators = loaded.filter((url) => url.includes('/src/simulators/'));
+  assert.deepEqual(simulators, [], 'no simulator module is loaded');
 });
