@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
+import { ProviderRateLimitedError } from '../src/errors.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { createC2sClient } from '../src/providers/c2s/client.ts';
 import { createProviderGuard } from '../src/providers/guard.ts';
@@ -51,7 +52,9 @@ test('subscribing replaces the hook URL per action; a wrong action is refused', 
   await c2s.unsubscribe('https://b.example.com/hook?token=y', 'on_close_lead');
   assert.deepEqual(sim.subscriptions(), { on_create_lead: 'https://b.example.com/hook?token=y' });
   await assert.rejects(c2s.subscribe('https://b.example.com/', 'on_delete_lead' as 'on_close_lead'), {
-    code: 'c2s_rejected',
+    code: 'rejected',
+    provider: 'c2s',
+    qualifiedCode: 'c2s_rejected',
   });
 });
 
@@ -60,11 +63,14 @@ test('a bad token is a permanent error; a lead that is not JSON is a clear one',
   defer(t, () => sim.close());
   const bad = client(sim.url, { token: 'wrong' });
   defer(t, () => bad.agent.close());
-  await assert.rejects(bad.c2s.postNote('lead-1', 'x'), { code: 'c2s_unauthorized', retryable: false });
+  await assert.rejects(bad.c2s.postNote('lead-1', 'x'), {
+    qualifiedCode: 'c2s_unauthorized',
+    retryable: false,
+  });
   const good = client(sim.url);
   defer(t, () => good.agent.close());
   sim.faults.failNext('get_lead', { kind: 'malformed_body' });
-  await assert.rejects(good.c2s.getLead('lead-1'), { code: 'c2s_malformed_body' });
+  await assert.rejects(good.c2s.getLead('lead-1'), { qualifiedCode: 'c2s_malformed_body', retryable: false });
 });
 
 test('notes go through the gateway only when C2S cannot be reached', async (t) => {
@@ -96,7 +102,10 @@ test('notes go through the gateway only when C2S cannot be reached', async (t) =
   sim.faults.failNext('create_message', { kind: 'drop_after_processing' });
   const up = client(sim.url, { gatewayUrl });
   defer(t, () => up.agent.close());
-  await assert.rejects(up.c2s.postNote('lead-u', 'nota'), { code: 'c2s_outcome_unknown' });
+  await assert.rejects(up.c2s.postNote('lead-u', 'nota'), {
+    qualifiedCode: 'c2s_outcome_unknown',
+    outcomeUnknown: true,
+  });
   assert.equal(received.length, 1);
 });
 
@@ -113,8 +122,9 @@ test('the simulator is steered and inspected over HTTP, as demos and operators d
     }),
   });
   assert.equal(control.status, 200);
-  await assert.rejects(c2s.postNote('lead-s', 'first'), (error: { code: string; retryAfterMs: number }) => {
-    assert.equal(error.code, 'c2s_rate_limited');
+  await assert.rejects(c2s.postNote('lead-s', 'first'), (error: unknown) => {
+    assert.ok(error instanceof ProviderRateLimitedError);
+    assert.equal(error.qualifiedCode, 'c2s_rate_limited');
     assert.equal(error.retryAfterMs, 7000);
     return true;
   });

@@ -2,7 +2,14 @@
 // the size of the answer it reads. Real simulators, real clients, real sockets.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { OutcomeUnknownError, RetryableError } from '../src/errors.ts';
+import {
+  type ProviderError,
+  ProviderOutcomeUnknownError,
+  ProviderResponseTooLargeError,
+  ProviderTimeoutError,
+  ProviderUnavailableError,
+  type ProviderName,
+} from '../src/errors.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { createC2sClient } from '../src/providers/c2s/client.ts';
 import { createDiretrixClient } from '../src/providers/diretrix/client.ts';
@@ -36,7 +43,7 @@ function agentFor(t: TestContext) {
   return agent;
 }
 
-const guard = (name: string) => createProviderGuard(name, { ratePerMinute: 0 }, createMetrics());
+const guard = (name: ProviderName) => createProviderGuard(name, { ratePerMinute: 0 }, createMetrics());
 
 async function workApi(t: TestContext, options: { timeoutMs?: number; maxResponseBytes?: number } = {}) {
   const sim = await startWorkApiSimulator({ token: 'work-token', population });
@@ -113,13 +120,18 @@ async function measure(call: () => Promise<unknown>) {
 
 function assertError(
   error: unknown,
-  expected: { class: typeof RetryableError; notClass?: typeof RetryableError; code: string },
+  expected: {
+    class: abstract new (...args: never[]) => ProviderError;
+    /** Whether the call may have landed (a POST sent before it failed). */
+    outcomeUnknown: boolean;
+    code: string;
+  },
   secrets: readonly string[] = [],
 ) {
   assert.ok(error instanceof expected.class, `expected ${expected.class.name}, got ${String(error)}`);
-  if (expected.notClass) assert.ok(!(error instanceof expected.notClass), `not ${expected.notClass.name}`);
-  const { code, retryable, message } = error;
-  assert.equal(code, expected.code);
+  const { qualifiedCode, outcomeUnknown, retryable, message } = error;
+  assert.equal(qualifiedCode, expected.code);
+  assert.equal(outcomeUnknown, expected.outcomeUnknown);
   assert.equal(retryable, true);
   assert.doesNotMatch(message, /https?:\/\/|127\.0\.0\.1/, 'the message carries no URL');
   for (const secret of secrets) assert.ok(!message.includes(secret), `the message carries no ${secret}`);
@@ -131,7 +143,7 @@ test('a GET whose body trickles forever fails as retryable at its total deadline
   const { sim, client } = await workApi(t);
   sim.faults.failNext('cpf', { kind: 'trickle', intervalMs: 50 });
   const { error, elapsed, rssGrowth } = await measure(() => client.fetchDossier(person.cpf));
-  assertError(error, { class: RetryableError, notClass: OutcomeUnknownError, code: 'workapi_timeout' }, [
+  assertError(error, { class: ProviderTimeoutError, outcomeUnknown: false, code: 'workapi_timeout' }, [
     'work-token',
     person.cpf,
   ]);
@@ -154,7 +166,11 @@ test('a POST whose answer trickles forever is an unknown outcome at its deadline
   const { sim, client } = await c2s(t);
   sim.faults.failNext('create_message', { kind: 'trickle', intervalMs: 50 });
   const { error, elapsed } = await measure(() => client.postNote('lead-t', 'nota'));
-  assertError(error, { class: OutcomeUnknownError, code: 'c2s_outcome_unknown' }, ['c2s-token', 'lead-t']);
+  assertError(
+    error,
+    { class: ProviderOutcomeUnknownError, outcomeUnknown: true, code: 'c2s_outcome_unknown' },
+    ['c2s-token', 'lead-t'],
+  );
   assert.ok(elapsed >= DEADLINE_MS - EARLY_MARGIN_MS, `gave up after ${elapsed} ms, before its deadline`);
   assert.ok(elapsed < DEADLINE_MS + LATE_MARGIN_MS, `gave up after ${elapsed} ms`);
   assert.equal(sim.notes('lead-t').length, 1, 'the simulator took the note before trickling its answer');
@@ -166,7 +182,7 @@ test("the caller's own abort still surfaces as before, not as a timeout", async 
   const stop = new AbortController();
   setTimeout(() => stop.abort(), 200);
   const { error, elapsed } = await measure(() => client.fetchDossier(person.cpf, stop.signal));
-  assertError(error, { class: RetryableError, notClass: OutcomeUnknownError, code: 'workapi_unavailable' });
+  assertError(error, { class: ProviderUnavailableError, outcomeUnknown: false, code: 'workapi_unavailable' });
   assert.equal((error as Error & { cause?: Error }).cause?.name, 'AbortError');
   assert.ok(elapsed < 2_000, `stopped after ${elapsed} ms`);
 });
@@ -179,7 +195,7 @@ test('a GET answering 50 MB (chunked) fails as too large at the cap, with memory
   const { error, elapsed, rssGrowth, buffersGrowth } = await measure(() => client.findByPhone(phone));
   assertError(
     error,
-    { class: RetryableError, notClass: OutcomeUnknownError, code: 'diretrix_response_too_large' },
+    { class: ProviderResponseTooLargeError, outcomeUnknown: false, code: 'diretrix_response_too_large' },
     ['dx-pass', phone],
   );
   assert.match((error as Error).message, /over 2097152 bytes/);
@@ -193,29 +209,37 @@ test('a GET declaring 50 MB is refused on its Content-Length, before reading it'
   const { sim, client } = await workApi(t);
   sim.faults.failNext('cpf', { kind: 'huge_body', bytes: FIFTY_MB, declareLength: true });
   const { error, elapsed, rssGrowth } = await measure(() => client.fetchDossier(person.cpf));
-  assertError(error, { class: RetryableError, code: 'workapi_response_too_large' }, ['work-token']);
+  assertError(
+    error,
+    { class: ProviderResponseTooLargeError, outcomeUnknown: false, code: 'workapi_response_too_large' },
+    ['work-token'],
+  );
   assert.ok(elapsed < DEADLINE_MS + LATE_MARGIN_MS, `gave up after ${elapsed} ms`);
   assert.ok(rssGrowth < MEMORY_BUDGET, `rss grew by ${rssGrowth} bytes`);
 });
 
 test('the cap is an option of the call: a smaller one refuses an ordinary dossier', async (t) => {
   const { client } = await workApi(t, { maxResponseBytes: 256 });
-  await assert.rejects(client.fetchDossier(person.cpf), { code: 'workapi_response_too_large' });
+  await assert.rejects(client.fetchDossier(person.cpf), { qualifiedCode: 'workapi_response_too_large' });
 });
 
 test('a POST answered with 50 MB is an unknown outcome; a GET of the lead is retryable', async (t) => {
   const { sim, client } = await c2s(t);
   sim.faults.failNext('create_message', { kind: 'huge_body', bytes: FIFTY_MB });
   const posted = await measure(() => client.postNote('lead-h', 'nota'));
-  assertError(posted.error, { class: OutcomeUnknownError, code: 'c2s_response_too_large' });
+  assertError(posted.error, {
+    class: ProviderResponseTooLargeError,
+    outcomeUnknown: true,
+    code: 'c2s_response_too_large',
+  });
   assert.ok(posted.rssGrowth < MEMORY_BUDGET, `rss grew by ${posted.rssGrowth} bytes`);
   assert.equal(sim.notes('lead-h').length, 1);
 
   sim.faults.failNext('get_lead', { kind: 'huge_body', bytes: FIFTY_MB });
   const read = await measure(() => client.getLead('lead-h'));
   assertError(read.error, {
-    class: RetryableError,
-    notClass: OutcomeUnknownError,
+    class: ProviderResponseTooLargeError,
+    outcomeUnknown: false,
     code: 'c2s_response_too_large',
   });
   assert.ok(read.rssGrowth < MEMORY_BUDGET, `rss grew by ${read.rssGrowth} bytes`);

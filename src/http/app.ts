@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyError } from 'fastify';
 import type pg from 'pg';
-import { AppError } from '../errors.ts';
+import { AppError, RefusalError, type RefusalCode } from '../errors.ts';
 import { withStack, type Logger } from '../log/logger.ts';
 import { requestPath } from '../log/mask.ts';
 import type { Metrics } from '../metrics.ts';
@@ -110,7 +110,7 @@ export async function buildApp(deps: AppDeps) {
     reply.status(404).send({
       error: 'not_found',
       message: `no route ${request.method} ${requestPath(request.url)}`,
-    }),
+    } satisfies ErrorAnswer['body']),
   );
 
   await app.register(healthRoutes, { db: deps.healthDb ?? deps.db, metrics });
@@ -120,12 +120,15 @@ export async function buildApp(deps: AppDeps) {
 
 interface ErrorAnswer {
   readonly status: number;
-  readonly body: { error: string; message: string };
+  readonly body: { readonly error: RefusalCode; readonly message: string };
 }
 
-/** Maps an error to the answer a client gets: stable codes, no internals. */
+/**
+ * Maps an error to the answer a client gets: stable codes, no internals. Only refusals carry their
+ * own code out; any other error (ours included) is an internal error.
+ */
 function errorAnswer(error: FastifyError): ErrorAnswer {
-  if (error instanceof AppError) {
+  if (error instanceof RefusalError) {
     return { status: error.statusCode, body: { error: error.code, message: error.message } };
   }
   switch (error.code) {

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OutcomeUnknownError, PermanentError, RetryableError } from '../errors.ts';
+import {
+  ProviderCircuitOpenError,
+  ProviderMalformedBodyError,
+  ProviderOutcomeUnknownError,
+  ProviderRateLimitedError,
+  ProviderServerError,
+  ProviderTokenRefusedError,
+} from '../errors.ts';
 import { createMetrics } from '../metrics.ts';
 import { createProviderGuard, tokenBucket } from './guard.ts';
 
@@ -32,11 +39,16 @@ test('transient failures open the circuit, which then refuses calls without call
   let calls = 0;
   const failing = async () => {
     calls++;
-    throw new RetryableError('diretrix_server_error', 'diretrix answered 503');
+    throw new ProviderServerError('diretrix', { status: 503, method: 'GET' });
   };
   for (let i = 0; i < 3; i++)
-    await assert.rejects(guard.run('phone', failing), { code: 'diretrix_server_error' });
-  await assert.rejects(guard.run('phone', failing), { code: 'diretrix_circuit_open' });
+    await assert.rejects(guard.run('phone', failing), { qualifiedCode: 'diretrix_server_error' });
+  await assert.rejects(guard.run('phone', failing), (error: unknown) => {
+    assert.ok(error instanceof ProviderCircuitOpenError);
+    assert.equal(error.qualifiedCode, 'diretrix_circuit_open');
+    assert.equal(error.retryAfterMs, 60_000);
+    return true;
+  });
   assert.equal(calls, 3);
   const text = await metrics.registry.metrics();
   assert.match(
@@ -52,13 +64,18 @@ test('permanent failures do not open the circuit; results are labelled', async (
   for (let i = 0; i < 4; i++) {
     await assert.rejects(
       guard.run('cpf', async () => {
-        throw new PermanentError('workapi_malformed_body', 'bad body');
+        throw new ProviderMalformedBodyError('workapi', { message: 'bad body' });
       }),
-      { code: 'workapi_malformed_body' },
+      { qualifiedCode: 'workapi_malformed_body' },
     );
   }
   assert.equal(await guard.run('cpf', async () => ({ value: null, result: 'not_found' })), null);
-  assert.match(await metrics.registry.metrics(), /result="not_found"\} 1/);
+  const text = await metrics.registry.metrics();
+  assert.match(text, /result="not_found"\} 1/);
+  assert.match(
+    text,
+    /provider_calls_total\{provider="workapi",operation="cpf",result="workapi_malformed_body"\} 4/,
+  );
 });
 
 test('a call that would wait too long in the limiter is handed back for a durable retry', async () => {
@@ -66,8 +83,10 @@ test('a call that would wait too long in the limiter is handed back for a durabl
   assert.equal(await guard.run('note', async () => ({ value: 'first' })), 'first');
   await assert.rejects(
     guard.run('note', async () => ({ value: 'second' })),
-    (error: RetryableError) => {
-      assert.equal(error.code, 'c2s_rate_limited');
+    (error: unknown) => {
+      assert.ok(error instanceof ProviderRateLimitedError);
+      assert.equal(error.qualifiedCode, 'c2s_rate_limited');
+      assert.equal(error.status, undefined, 'refused by our own limiter, not by C2S');
       assert.ok(error.retryAfterMs! > 1000);
       return true;
     },
@@ -75,8 +94,58 @@ test('a call that would wait too long in the limiter is handed back for a durabl
   // An outcome-unknown error is retryable too, and counted under its code.
   await assert.rejects(
     createProviderGuard('c2s', { ratePerMinute: 0 }, createMetrics()).run('note', async () => {
-      throw new OutcomeUnknownError('c2s_outcome_unknown', 'timed out');
+      throw new ProviderOutcomeUnknownError('c2s', { reason: 'timeout' });
     }),
-    { code: 'c2s_outcome_unknown' },
+    { qualifiedCode: 'c2s_outcome_unknown', retryable: true, outcomeUnknown: true },
   );
+});
+
+test("a provider's 429 pauses the guard's limiter for its Retry-After; other waits do not", async () => {
+  let now = 0;
+  const realNow = Date.now;
+  Date.now = () => now;
+  try {
+    const metrics = createMetrics();
+    const guard = createProviderGuard('diretrix', { ratePerMinute: 600, maxQueueWaitMs: 1000 }, metrics);
+    // A refused token carries a long retryAfterMs too, but it is no rate limit: no pause.
+    await assert.rejects(
+      guard.run('phone', async () => {
+        throw new ProviderTokenRefusedError('diretrix', { status: 401, retryAfterMs: 600_000 });
+      }),
+      ProviderTokenRefusedError,
+    );
+    assert.equal(
+      await guard.run('phone', async () => ({ value: 'still paced normally' })),
+      'still paced normally',
+    );
+    // The provider's 429, matched by class: the next call is held back beyond the limiter's wait.
+    await assert.rejects(
+      guard.run('phone', async () => {
+        throw new ProviderRateLimitedError('diretrix', { status: 429, retryAfterMs: 5_000 });
+      }),
+      { code: 'rate_limited', qualifiedCode: 'diretrix_rate_limited' },
+    );
+    let ran = false;
+    await assert.rejects(
+      guard.run('phone', async () => {
+        ran = true;
+        return { value: 'too soon' };
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof ProviderRateLimitedError);
+        assert.ok(error.retryAfterMs! >= 5_000, `asked to wait ${error.retryAfterMs} ms`);
+        return true;
+      },
+    );
+    assert.equal(ran, false, 'the call was handed back without reaching the provider');
+    const text = await metrics.registry.metrics();
+    assert.match(text, /result="diretrix_rate_limited"\} 1/);
+    assert.match(text, /result="diretrix_token_refused"\} 1/);
+    assert.match(text, /result="local_rate_limit"\} 1/);
+    // Once the pause is over, calls go through again.
+    now += 6_000;
+    assert.equal(await guard.run('phone', async () => ({ value: 'after the pause' })), 'after the pause');
+  } finally {
+    Date.now = realNow;
+  }
 });

@@ -1,6 +1,12 @@
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, isBrokenCircuitError } from 'cockatiel';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppError, RetryableError } from '../errors.ts';
+import {
+  AppError,
+  codeOf,
+  ProviderCircuitOpenError,
+  ProviderRateLimitedError,
+  type ProviderName,
+} from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 
 export interface GuardOptions {
@@ -22,7 +28,7 @@ export type Labelled<T> = { readonly value: T; readonly result?: string };
  * down (a circuit breaker over transient failures), and records calls, results and latency.
  * Durable retries are the workflow's job: the guard never retries by itself.
  */
-export function createProviderGuard(provider: string, options: GuardOptions, metrics: Metrics) {
+export function createProviderGuard(provider: ProviderName, options: GuardOptions, metrics: Metrics) {
   const limiter = tokenBucket(options.ratePerMinute);
   const halfOpenAfter = options.breakerHalfOpenMs ?? 30_000;
   const breaker = circuitBreaker(
@@ -37,7 +43,8 @@ export function createProviderGuard(provider: string, options: GuardOptions, met
       if (wait > maxWait) {
         limiter.cancel();
         metrics.providerCalls.inc({ provider, operation, result: 'local_rate_limit' });
-        throw new RetryableError(`${provider}_rate_limited`, `${provider} calls are paced; retrying later`, {
+        throw new ProviderRateLimitedError(provider, {
+          message: `${provider} calls are paced; retrying later`,
           retryAfterMs: wait,
         });
       }
@@ -50,14 +57,13 @@ export function createProviderGuard(provider: string, options: GuardOptions, met
       } catch (error) {
         if (isBrokenCircuitError(error)) {
           metrics.providerCalls.inc({ provider, operation, result: 'circuit_open' });
-          throw new RetryableError(`${provider}_circuit_open`, `${provider} is failing; calls paused`, {
-            retryAfterMs: halfOpenAfter,
-          });
+          throw new ProviderCircuitOpenError(provider, { cause: error, retryAfterMs: halfOpenAfter });
         }
-        const code = error instanceof AppError ? error.code : 'unexpected_error';
-        metrics.providerCalls.inc({ provider, operation, result: code });
-        const retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs;
-        if (retryAfterMs !== undefined && code.endsWith('_rate_limited')) limiter.pause(retryAfterMs);
+        // Labelled as operators know it: `c2s_rate_limited`, `workapi_token_refused`.
+        metrics.providerCalls.inc({ provider, operation, result: codeOf(error) ?? 'unexpected_error' });
+        // The provider's 429 holds back every call through this guard for its Retry-After.
+        if (error instanceof ProviderRateLimitedError && error.retryAfterMs !== undefined)
+          limiter.pause(error.retryAfterMs);
         throw error;
       } finally {
         metrics.providerDuration.observe({ provider, operation }, (performance.now() - started) / 1000);

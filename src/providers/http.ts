@@ -1,6 +1,19 @@
 import { Agent, errors, request, type Dispatcher } from 'undici';
-import { OutcomeUnknownError, PermanentError, RetryableError } from '../errors.ts';
-import { parseRetryAfter } from '../workflow/retry.ts';
+import {
+  ProviderNotFoundError,
+  ProviderOutcomeUnknownError,
+  ProviderRateLimitedError,
+  ProviderRejectedError,
+  ProviderResponseTooLargeError,
+  ProviderServerError,
+  ProviderTimeoutError,
+  ProviderUnauthorizedError,
+  ProviderUnavailableError,
+  ProviderUnreachableError,
+  type ProviderError,
+  type ProviderMethod,
+  type ProviderName,
+} from '../errors.ts';
 
 /** One connection pool for every provider call, with explicit timeouts. */
 export function createHttpAgent(timeouts: { connectMs: number; responseMs: number }): Agent {
@@ -16,8 +29,8 @@ export function createHttpAgent(timeouts: { connectMs: number; responseMs: numbe
 export const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
 
 export interface ProviderCall {
-  readonly provider: string;
-  readonly method: 'GET' | 'POST';
+  readonly provider: ProviderName;
+  readonly method: ProviderMethod;
   readonly url: string;
   readonly headers?: Record<string, string>;
   readonly body?: string;
@@ -58,8 +71,9 @@ class ResponseTooLarge extends Error {
  * Sends one request and reads its answer within a total deadline (`timeoutMs`, headers and body
  * together: a provider trickling its body cannot keep the call alive) and a size cap
  * (`maxResponseBytes`: the stream is destroyed as soon as the body goes over it, so memory stays
- * bounded). Failures become typed errors: for a POST, a failure after the request went out
- * (timeout, connection dropped, answer too large) is `OutcomeUnknownError`: it may have landed.
+ * bounded). Failures become typed errors (`ProviderError`s): for a POST, a failure after the
+ * request went out (timeout, connection dropped, answer too large) has `outcomeUnknown`: it may
+ * have landed.
  * Messages name the provider, never the URL (which can carry tokens or personal data).
  */
 export async function callProvider(dispatcher: Dispatcher, call: ProviderCall): Promise<ProviderAnswer> {
@@ -124,72 +138,55 @@ async function readCapped(
 }
 
 /** A deadline passed: retry a GET; a POST may have landed. */
-function timeoutError(call: ProviderCall, error: unknown): Error {
-  const after = call.timeoutMs === undefined ? '' : ` after ${call.timeoutMs} ms`;
-  if (call.method === 'POST') {
-    return new OutcomeUnknownError(
-      `${call.provider}_outcome_unknown`,
-      `${call.provider} call timed out${after}`,
-      { cause: error },
-    );
-  }
-  return new RetryableError(`${call.provider}_timeout`, `${call.provider} call timed out${after}`, {
-    cause: error,
-  });
+function timeoutError(call: ProviderCall, error: unknown): ProviderError {
+  const options = { cause: error, timeoutMs: call.timeoutMs };
+  return call.method === 'POST'
+    ? new ProviderOutcomeUnknownError(call.provider, { ...options, reason: 'timeout' })
+    : new ProviderTimeoutError(call.provider, options);
 }
 
 /** An answer over the size cap: retry a GET; a POST was sent and may have landed. */
-function tooLargeError(call: ProviderCall, maxBytes: number, error: unknown): Error {
-  const ErrorClass = call.method === 'POST' ? OutcomeUnknownError : RetryableError;
-  return new ErrorClass(
-    `${call.provider}_response_too_large`,
-    `${call.provider} answered a body over ${maxBytes} bytes`,
-    { cause: error },
-  );
+function tooLargeError(call: ProviderCall, maxBytes: number, error: unknown): ProviderError {
+  return new ProviderResponseTooLargeError(call.provider, { cause: error, maxBytes, method: call.method });
 }
 
-function transportError(call: ProviderCall, error: unknown): Error {
-  const code = (error as { code?: string }).code ?? '';
-  if (NOT_SENT.has(code)) {
-    return new RetryableError(
-      `${call.provider}_unreachable`,
-      `${call.provider} could not be reached (${code})`,
-      {
+function transportError(call: ProviderCall, error: unknown): ProviderError {
+  const transportCode = (error as { code?: string }).code ?? '';
+  if (NOT_SENT.has(transportCode))
+    return new ProviderUnreachableError(call.provider, { cause: error, transportCode });
+  return call.method === 'POST'
+    ? new ProviderOutcomeUnknownError(call.provider, {
         cause: error,
-      },
-    );
-  }
-  const ErrorClass = call.method === 'POST' ? OutcomeUnknownError : RetryableError;
-  const suffix = call.method === 'POST' ? '_outcome_unknown' : '_unavailable';
-  return new ErrorClass(
-    `${call.provider}${suffix}`,
-    `${call.provider} call failed (${code || 'connection lost'})`,
-    { cause: error },
-  );
+        reason: 'connection_lost',
+        transportCode,
+      })
+    : new ProviderUnavailableError(call.provider, { cause: error, transportCode });
 }
 
 /** Maps an HTTP status to the error it means; 429 and 5xx are retryable, other 4xx permanent. */
-export function statusError(provider: string, method: 'GET' | 'POST', answer: ProviderAnswer): Error {
+export function statusError(
+  provider: ProviderName,
+  method: ProviderMethod,
+  answer: ProviderAnswer,
+): ProviderError {
   const retryAfterHeader = answer.headers['retry-after'];
   const retryAfterMs = parseRetryAfter(
     Array.isArray(retryAfterHeader) ? retryAfterHeader[0] : retryAfterHeader,
   );
-  if (answer.status === 429) {
-    return new RetryableError(`${provider}_rate_limited`, `${provider} answered 429`, { retryAfterMs });
-  }
-  if (answer.status >= 500) {
-    // A POST answered 5xx may still have been applied: treat its outcome as unknown.
-    const ErrorClass = method === 'POST' ? OutcomeUnknownError : RetryableError;
-    return new ErrorClass(`${provider}_server_error`, `${provider} answered ${answer.status}`, {
-      retryAfterMs,
-    });
-  }
-  if (answer.status === 401 || answer.status === 403) {
-    return new PermanentError(
-      `${provider}_unauthorized`,
-      `${provider} refused our credentials (${answer.status})`,
-    );
-  }
-  if (answer.status === 404) return new PermanentError(`${provider}_not_found`, `${provider} answered 404`);
-  return new PermanentError(`${provider}_rejected`, `${provider} answered ${answer.status}`);
+  const status = answer.status;
+  if (status === 429) return new ProviderRateLimitedError(provider, { status, retryAfterMs });
+  // A POST answered 5xx may still have been applied: its outcome is unknown.
+  if (status >= 500) return new ProviderServerError(provider, { status, method, retryAfterMs });
+  if (status === 401 || status === 403) return new ProviderUnauthorizedError(provider, { status });
+  if (status === 404) return new ProviderNotFoundError(provider);
+  return new ProviderRejectedError(provider, { status });
+}
+
+/** A Retry-After header (seconds, or an HTTP date) in milliseconds from `now`. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

@@ -1,4 +1,5 @@
 import type { Config, ProviderSettings } from '../config.ts';
+import type { ProviderName } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { createC2sClient, type C2sClient } from './c2s/client.ts';
 import { createDiretrixClient, type DiretrixClient } from './diretrix/client.ts';
@@ -41,7 +42,7 @@ export interface ProviderEndpoints {
 export function createProviders(endpoints: ProviderEndpoints, metrics: Metrics): Providers {
   const { c2s, diretrix, workApi } = endpoints;
   const agent = createHttpAgent({ connectMs: 5_000, responseMs: 30_000 });
-  const guard = (name: string, ratePerMinute: number) =>
+  const guard = (name: ProviderName, ratePerMinute: number) =>
     createProviderGuard(name, { ratePerMinute }, metrics);
 
   return {

@@ -1,8 +1,9 @@
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
-import { AppError } from '../errors.ts';
+import { ClientRateLimitedError } from '../errors.ts';
 import { createIpMatcher } from '../http/ip-list.ts';
 import type { Metrics } from '../metrics.ts';
+import type { Refusal } from './schemas.ts';
 
 /**
  * The webhook's inbound protection, run before authentication and before the body is read:
@@ -10,12 +11,6 @@ import type { Metrics } from '../metrics.ts';
  * peer is one of TRUSTED_PROXIES (Fastify's `trustProxy`, see buildApp), so a forged
  * `X-Forwarded-For` from anyone else changes nothing.
  */
-
-/** 429 through the app's error handler: a stable code, like every other refusal. */
-class RateLimitedError extends AppError {
-  readonly code = 'rate_limited';
-  override readonly statusCode = 429;
-}
 
 /** Refuses, with 403, a client outside WEBHOOK_ALLOWED_IPS; undefined when the list is unset. */
 export function allowListHook(
@@ -27,9 +22,10 @@ export function allowListHook(
   return async (request, reply) => {
     if (allowed(request.ip)) return;
     metrics.webhookRequestsRefused.inc({ reason: 'forbidden' });
-    return reply
-      .status(403)
-      .send({ error: 'forbidden', message: 'this client address may not call the webhook' });
+    return reply.status(403).send({
+      error: 'forbidden',
+      message: 'this client address may not call the webhook',
+    } satisfies Refusal);
   };
 }
 
@@ -51,7 +47,8 @@ export async function rateLimitHook(
     timeWindow: 60_000,
     onExceeded: () => metrics.webhookRequestsRefused.inc({ reason: 'rate_limited' }),
     errorResponseBuilder: (_request, context) =>
-      new RateLimitedError(
+      // 429 through the app's error handler: a stable code, like every other refusal.
+      new ClientRateLimitedError(
         `over ${context.max} requests a minute from this client; retry in ${context.after}`,
       ),
   });

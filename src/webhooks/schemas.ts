@@ -1,10 +1,15 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TLiteral } from 'typebox';
+import { REFUSAL_CODES } from '../errors.ts';
 
 /**
  * The webhook's answers, fixed by the spec (operators' tools read them). One schema serves as
  * documentation, as the serialiser (fast-json-stringify: undeclared fields never leak out) and
  * as the TypeScript type.
  */
+
+/** One literal schema per value, as a tuple: its Static is the union of the values. */
+const literals = <const Values extends readonly string[]>(values: Values) =>
+  values.map((value) => Type.Literal(value)) as { -readonly [K in keyof Values]: TLiteral<Values[K]> };
 
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([schema, Type.Null()]);
@@ -38,9 +43,13 @@ const counts = {
 /** 200: at least one event was valid; every valid one is committed. */
 export const Received = Type.Object({ status: Type.Literal('received'), ...counts });
 
+/** The refusal codes (src/errors.ts), each a literal: an unknown code fails to type-check. */
+export const RefusalCode = Type.Union(literals(REFUSAL_CODES));
+export type RefusalCode = Static<typeof RefusalCode>;
+
 /** Any refusal: a stable code and a message; per-event results when events were read. */
 export const Refusal = Type.Object({
-  error: Type.String(),
+  error: RefusalCode,
   message: Type.Optional(Type.String()),
   received: Type.Optional(Type.Integer()),
   processed: Type.Optional(Type.Integer()),
@@ -49,6 +58,7 @@ export const Refusal = Type.Object({
   rejected: Type.Optional(Type.Integer()),
   results: Type.Optional(Type.Array(EventResult)),
 });
+export type Refusal = Static<typeof Refusal>;
 
 export const webhookResponses = {
   200: Received,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_RETRY_POLICY, nextRetryDelayMs, parseRetryAfter, type RetryPolicy } from './retry.ts';
+import { DEFAULT_RETRY_POLICY, nextRetryDelayMs, type RetryPolicy } from './retry.ts';
 
 const policy: RetryPolicy = { baseDelayMs: 1000, maxDelayMs: 60_000, windowMs: 3_600_000, maxAttempts: 10 };
 
@@ -67,13 +67,4 @@ test('the default schedule keeps trying through a six-hour outage', () => {
     tries++;
   }
   assert.ok(quick >= 6 * 3_600_000, `with average jitter gave up after ${quick / 3_600_000} h`);
-});
-
-test('Retry-After is read as seconds or as an HTTP date', () => {
-  const now = Date.parse('2026-11-20T10:00:00Z');
-  assert.equal(parseRetryAfter('65', now), 65_000);
-  assert.equal(parseRetryAfter('Fri, 20 Nov 2026 10:00:30 GMT', now), 30_000);
-  assert.equal(parseRetryAfter('Fri, 20 Nov 2026 09:00:00 GMT', now), 0);
-  assert.equal(parseRetryAfter('soon', now), undefined);
-  assert.equal(parseRetryAfter(undefined, now), undefined);
 });

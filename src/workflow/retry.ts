@@ -40,12 +40,3 @@ export function nextRetryDelayMs(
   if (elapsedMs + delay > policy.windowMs) return undefined;
   return delay;
 }
-
-/** A Retry-After header (seconds, or an HTTP date) in milliseconds from `now`. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}

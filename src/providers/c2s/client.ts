@@ -1,5 +1,9 @@
 import type { Dispatcher } from 'undici';
-import { PermanentError, RetryableError } from '../../errors.ts';
+import {
+  ProviderCircuitOpenError,
+  ProviderMalformedBodyError,
+  ProviderUnreachableError,
+} from '../../errors.ts';
 import type { ProviderGuard } from '../guard.ts';
 import { callProvider, statusError, type ProviderAnswer } from '../http.ts';
 import type { HookAction } from '../../webhooks/envelope.ts';
@@ -119,8 +123,8 @@ export function createC2sClient(options: C2sClientOptions): C2sClient {
       } catch (error) {
         // Only when the note surely did not reach C2S: never after an unknown outcome.
         const unreachable =
-          error instanceof RetryableError &&
-          (error.code === 'c2s_unreachable' || error.code === 'c2s_circuit_open');
+          (error instanceof ProviderUnreachableError || error instanceof ProviderCircuitOpenError) &&
+          error.provider === 'c2s';
         if (!options.gatewayUrl || !unreachable) throw error;
         await options.guard.run('post_note_gateway', async () => {
           await postViaGateway(leadId, body, signal);
@@ -151,7 +155,7 @@ export function createC2sClient(options: C2sClientOptions): C2sClient {
         );
         const parsed = parse(answer.text) as { data?: unknown; meta?: { total?: unknown } };
         if (!Array.isArray(parsed.data))
-          throw new PermanentError('c2s_malformed_body', 'c2s answered a list without data');
+          throw new ProviderMalformedBodyError('c2s', { message: 'c2s answered a list without data' });
         const total = typeof parsed.meta?.total === 'number' ? parsed.meta.total : null;
         return { value: { leads: parsed.data.map((lead: unknown) => leadFrom(lead, '')), total } };
       });
@@ -169,12 +173,12 @@ function parse(text: string): { data?: unknown } {
   } catch {
     // handled below
   }
-  throw new PermanentError('c2s_malformed_body', 'c2s answered a body that is not a JSON object');
+  throw new ProviderMalformedBodyError('c2s', { message: 'c2s answered a body that is not a JSON object' });
 }
 
 function leadFrom(data: unknown, fallbackId: string): C2sLead {
   if (typeof data !== 'object' || data === null)
-    throw new PermanentError('c2s_malformed_body', 'c2s answered a lead without data');
+    throw new ProviderMalformedBodyError('c2s', { message: 'c2s answered a lead without data' });
   const lead = data as { id?: unknown; attributes?: unknown; messages?: unknown };
   const messages = Array.isArray(lead.messages)
     ? lead.messages.filter((m): m is C2sMessage => typeof (m as C2sMessage | null)?.body === 'string')

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { PermanentError } from '../../errors.ts';
+import { ProviderMalformedBodyError } from '../../errors.ts';
 import type { ProviderGuard } from '../guard.ts';
 import { callProvider, statusError } from '../http.ts';
 
@@ -62,11 +62,16 @@ function matchesFrom(text: string): DiretrixMatch[] {
   let body: unknown;
   try {
     body = JSON.parse(text);
-  } catch {
-    throw new PermanentError('diretrix_malformed_body', 'diretrix answered a body that is not JSON');
+  } catch (error) {
+    throw new ProviderMalformedBodyError('diretrix', {
+      message: 'diretrix answered a body that is not JSON',
+      cause: error,
+    });
   }
   if (!Array.isArray(body))
-    throw new PermanentError('diretrix_malformed_body', 'diretrix answered something other than a list');
+    throw new ProviderMalformedBodyError('diretrix', {
+      message: 'diretrix answered something other than a list',
+    });
   return body.flatMap((entry: unknown) => {
     const { cpf, nome } = (entry ?? {}) as { cpf?: unknown; nome?: unknown };
     if (typeof cpf !== 'string' && typeof cpf !== 'number') return [];

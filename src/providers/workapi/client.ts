@@ -1,5 +1,10 @@
 import type { Dispatcher } from 'undici';
-import { PermanentError, RetryableError } from '../../errors.ts';
+import {
+  ProviderMalformedBodyError,
+  ProviderRateLimitedError,
+  ProviderServerError,
+  ProviderTokenRefusedError,
+} from '../../errors.ts';
 import type { ProviderGuard } from '../guard.ts';
 import { callProvider, statusError, type ProviderAnswer } from '../http.ts';
 
@@ -83,26 +88,37 @@ function bodyOf(answer: ProviderAnswer): Record<string, unknown> | null {
   let body: unknown;
   try {
     body = JSON.parse(answer.text);
-  } catch {
-    throw new PermanentError('workapi_malformed_body', 'the Work API answered a body that is not JSON');
+  } catch (error) {
+    throw new ProviderMalformedBodyError('workapi', {
+      message: 'the Work API answered a body that is not JSON',
+      cause: error,
+    });
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new PermanentError(
-      'workapi_malformed_body',
-      'the Work API answered something other than an object',
-    );
+    throw new ProviderMalformedBodyError('workapi', {
+      message: 'the Work API answered something other than an object',
+    });
   }
   const record = body as Record<string, unknown>;
   const status = Number(record.status);
   if (status === 401 || status === 403 || status === 402) {
     // Token expired or quota used up: an outage for every lookup until someone acts.
-    throw new RetryableError('workapi_token_refused', `the Work API refused the token (status ${status})`, {
+    throw new ProviderTokenRefusedError('workapi', {
+      status,
+      message: `the Work API refused the token (status ${status})`,
       retryAfterMs: TOKEN_REFUSED_RETRY_MS,
     });
   }
   if (status === 429)
-    throw new RetryableError('workapi_rate_limited', 'the Work API answered 429 in its body');
+    throw new ProviderRateLimitedError('workapi', {
+      status,
+      message: 'the Work API answered 429 in its body',
+    });
   if (status >= 500)
-    throw new RetryableError('workapi_server_error', `the Work API answered status ${status} in its body`);
+    throw new ProviderServerError('workapi', {
+      status,
+      method: 'GET',
+      message: `the Work API answered status ${status} in its body`,
+    });
   return record;
 }
