@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { startEnrichment } from './helpers/enrichment.ts';
+import { until } from './helpers/wait.ts';
 import { eventStates, settled } from './helpers/workflow.ts';
 
 test('an expired Work API token makes the event wait with a visible reason, then it completes', async (t) => {
@@ -12,13 +12,11 @@ test('an expired Work API token makes the event wait with a visible reason, then
   await rig.service.post(event);
 
   // Operators see why it waits.
-  let waiting;
-  for (let waited = 0; waited < 10_000; waited += 50) {
-    [waiting] = await eventStates(rig.service.db);
-    if (waiting?.error_code) break;
-    await sleep(50);
-  }
-  assert.ok(waiting, 'the event is stored');
+  const waiting = await until(
+    'the event to wait for its retry with a reason',
+    async () => (await eventStates(rig.service.db)).find((state) => state.error_code),
+    10_000,
+  );
   assert.equal(waiting.status, 'processing');
   assert.equal(waiting.error_code, 'workapi_token_refused');
   assert.match(waiting.error_message!, /fetch_dossier: the Work API refused the token/);

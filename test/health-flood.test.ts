@@ -171,7 +171,7 @@ test('while readiness cannot read the database, a flood of probes still leaves t
   // time out, and runs be repeated.
   await admin.query('BEGIN');
   await admin.query('LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE');
-  await sleep(5000);
+  await sleep(5000); // the lock held this long (past a lease) is the condition under test
   await admin.query('COMMIT');
   const result = await during;
   t.diagnostic(`flood: ${describe(result)}`);

@@ -9,6 +9,7 @@ import { createLogger } from '../src/log/logger.ts';
 import { defer } from './helpers/cleanup.ts';
 import { freshDatabase } from './helpers/database.ts';
 import { eventRows, leadEvent, startService } from './helpers/service.ts';
+import { until } from './helpers/wait.ts';
 
 const logger = createLogger('silent');
 
@@ -87,16 +88,27 @@ test('over INGEST_MAX_QUEUED_EVENTS waiting for the database, requests get 503 w
   const answers = Promise.all(
     Array.from({ length: 10 }, (_, n) => service.post(leadEvent(`lead-${n}`, '2026-11-20T10:00:00Z'))),
   );
-  // Let every request reach the queue, then let the database go on.
-  for (let waited = 0; waited < 5000; waited += 50) {
-    const { rows } = await service.db.pool.query(
-      `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-       WHERE c.relname = 'webhook_events' AND NOT l.granted`,
-    );
-    if (rows[0].n >= 2) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Both group-commit transactions wait on the lock; the requests behind them fill the queue, and
+  // the queue refuses what it cannot hold. Then the database goes on.
+  await until(
+    'both group-commit transactions to wait on the lock',
+    async () => {
+      const { rows } = await service.db.pool.query(
+        `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+         WHERE c.relname = 'webhook_events' AND NOT l.granted`,
+      );
+      return rows[0].n >= 2;
+    },
+    5000,
+  );
+  await until(
+    'a request refused as ingest_overloaded',
+    async () =>
+      /webhook_requests_refused_total\{reason="ingest_overloaded"\} [1-9]/.test(
+        await (await fetch(`${service.url}/metrics`)).text(),
+      ),
+    5000,
+  );
   await blocker.query('COMMIT');
 
   const results = await answers;

@@ -49,8 +49,9 @@ test('a run logs no secret and no unmasked e-mail, phone or name from the payloa
     assert.ok(!logs.includes(secretOrPersonal), `log output must not contain ${secretOrPersonal}`);
   }
   // Every line is JSON (no stray prints) and carries a request id where it is about a request.
-  const lines = logs.split('\n').filter((line) => line.startsWith('{'));
+  const lines = logs.split('\n').filter((line) => line !== '');
   assert.ok(lines.length > 5);
+  for (const line of lines) assert.ok(line.startsWith('{') && line.endsWith('}'), `a stray print: ${line}`);
   const requestLines = lines
     .map((line) => JSON.parse(line) as { msg: string; requestId?: string })
     .filter((l) => l.msg === 'request');
@@ -102,8 +103,10 @@ test('SIGTERM lets a request in flight finish, then stops; a second signal exits
   });
   hanging.on('error', () => {});
   hanging.write('{');
+  // Nothing outside tells when the partial request has reached the server: give it a moment.
   await new Promise((resolve) => setTimeout(resolve, 200));
   stuck.child.kill('SIGTERM');
+  // That the service has NOT exited is what is tested: it must still be draining a while later.
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.equal(stuck.child.exitCode, null, 'still draining after the first signal');
   stuck.child.kill('SIGTERM');

@@ -1,30 +1,16 @@
 // A worker frozen (SIGSTOP) while its note POST is in flight, its event taken over by another
 // worker, then resumed: the lead still gets exactly one note. Real processes, real simulators.
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { defer } from './helpers/cleanup.ts';
 import { freshDatabase } from './helpers/database.ts';
 import { startSimulators } from './helpers/enrichment.ts';
 import { spawnService } from './helpers/process.ts';
 import { postWebhook } from './helpers/service.ts';
+import { until } from './helpers/wait.ts';
 import { settled } from './helpers/workflow.ts';
 
 const SECRET = 'stall-test-secret-0123456789';
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 test('a worker stalled mid-post, taken over and resumed: exactly one note', async (t) => {
   const db = await freshDatabase(t);

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import type { Step } from '../src/workflow/runner.ts';
 import { freshDatabase } from './helpers/database.ts';
 import { leadEvent, startService } from './helpers/service.ts';
+import { until } from './helpers/wait.ts';
 import { settled } from './helpers/workflow.ts';
 
 interface Run {
@@ -25,7 +26,7 @@ function recordingStep(runs: Run[], ms: number): Step {
         end: 0,
       };
       runs.push(run);
-      await sleep(ms);
+      await sleep(ms); // a step that takes time, so that runs could overlap: what is tested
       run.end = Date.now();
       return {};
     },
@@ -89,7 +90,7 @@ test('events of one lead run one at a time, other leads in parallel', async (t) 
   });
   await service.post(leadEvent('lead-s', '2026-11-20T10:00:00Z'));
   // While the first runs, a newer event of the same lead and an event of another lead arrive.
-  for (let waited = 0; runs.length === 0 && waited < 5000; waited += 20) await sleep(20);
+  await until('the first event to start running', () => runs.length > 0, 5000, 20);
   await service.post([
     leadEvent('lead-s', '2026-11-20T10:01:00Z'),
     leadEvent('lead-p', '2026-11-20T10:00:00Z'),

@@ -12,7 +12,7 @@ test('concurrent callers share one read in flight, and later ones its answer whi
   }, 100);
   assert.deepEqual(await Promise.all(Array.from({ length: 50 }, () => read())), Array(50).fill(1));
   assert.equal(await read(), 1, 'fresh: not read again');
-  await sleep(80);
+  await sleep(80); // time passing is what is tested: the answer is now older than its 100 ms
   assert.equal(await read(), 2, 'read again once the answer is older than its maximum age');
   assert.equal(reads, 2);
 });
@@ -27,7 +27,7 @@ test('a read slower than the maximum age is still never run twice at once', asyn
   }, 10);
   for (let i = 0; i < 10; i++) {
     void read();
-    await sleep(8);
+    await sleep(8); // callers spaced out past the maximum age, while one read is still running
   }
   await read();
   assert.equal(most, 1);
@@ -45,6 +45,6 @@ test('a failure is shared like an answer, and the next period reads again', asyn
     ['rejected', 'rejected', 'rejected'],
   );
   assert.equal(reads, 1);
-  await sleep(40);
+  await sleep(40); // past the 30 ms period: a failure is not kept longer than an answer
   assert.equal(await read(), 'ok');
 });
