@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import pg from 'pg';
+import { BacklogFullError, ProviderUnauthorizedError } from '../errors.ts';
 import { createLogger } from '../log/logger.ts';
 import { createMetrics } from '../metrics.ts';
 import { buildApp } from './app.ts';
@@ -37,4 +38,37 @@ test('an unexpected error answers 500 without internals and is logged masked', a
     assert.ok(!lines.join('').includes(secret), `the log does not show ${secret}`);
   }
   assert.match(failure, /duplicate key/, 'the rest of the message stays readable');
+});
+
+test('refusals answer their own code and status; any other error of ours is an internal error', async () => {
+  const db = new pg.Pool({ connectionString: 'postgres://nobody@127.0.0.1:1/none' });
+  const app = await buildApp({
+    db,
+    logger: createLogger('silent'),
+    metrics: createMetrics(),
+    webhook: undefined,
+  });
+  app.get('/full', async () => {
+    throw new BacklogFullError('too many events are waiting to be processed; retry later');
+  });
+  app.get('/provider', async () => {
+    throw new ProviderUnauthorizedError('c2s', { status: 401 });
+  });
+  const full = await app.inject({ method: 'GET', url: '/full' });
+  const provider = await app.inject({ method: 'GET', url: '/provider' });
+  const missing = await app.inject({ method: 'GET', url: '/nowhere' });
+  await app.close();
+  await db.end();
+
+  assert.equal(full.statusCode, 503);
+  assert.equal(full.headers['retry-after'], '5');
+  assert.equal(full.json<{ error: string }>().error, 'backlog_full');
+  // A provider's failure is no answer of ours: its code and message stay inside.
+  assert.equal(provider.statusCode, 500);
+  assert.deepEqual(provider.json(), {
+    error: 'internal_error',
+    message: 'the request failed; it has been logged',
+  });
+  assert.equal(missing.statusCode, 404);
+  assert.equal(missing.json<{ error: string }>().error, 'not_found');
 });

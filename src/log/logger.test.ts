@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ProviderRateLimitedError } from '../errors.ts';
 import { createLogger, serializeError, withStack } from './logger.ts';
 
 const CPF = '52998224725';
@@ -60,4 +61,13 @@ test('a thrown value that is not an Error is logged by its masked text', () => {
   const { lines, logger } = capture();
   logger.warn({ err: 42 }, 'odd throw');
   assert.deepEqual((JSON.parse(lines[0]!) as { err: unknown }).err, { type: 'number', message: '42' });
+});
+
+test('a provider error is logged with its qualified code, as metrics and stored rows show it', () => {
+  const logged = serializeError(new ProviderRateLimitedError('c2s', { status: 429, retryAfterMs: 7000 }));
+  assert.deepEqual(logged, {
+    type: 'ProviderRateLimitedError',
+    code: 'c2s_rate_limited',
+    message: 'c2s answered 429',
+  });
 });

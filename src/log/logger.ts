@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { codeOf } from '../errors.ts';
 import { scrubText } from './mask.ts';
 
 export type { Logger };
@@ -57,7 +58,8 @@ export function serializeError(value: unknown): LoggedError {
     const text = typeof error === 'string' ? error : safeString(error);
     return { type: error === null ? 'null' : typeof error, message: scrubText(text, MESSAGE_LENGTH) };
   }
-  const code = (error as { code?: unknown }).code;
+  // A provider error's code is logged qualified (`c2s_rate_limited`), as metrics and rows show it.
+  const code = codeOf(error) ?? (error as { code?: unknown }).code;
   return {
     type: error.name || error.constructor.name || 'Error',
     ...(typeof code === 'string' || typeof code === 'number' ? { code: String(code) } : {}),

@@ -17,11 +17,12 @@ import {
 } from './envelope.ts';
 import { countBacklog, recordRejected, type RejectedRecord } from './events-repository.ts';
 import { createGroupCommit } from './group-commit.ts';
-import type { EventResult } from './schemas.ts';
+import type { EventResult, Received, Refusal } from './schemas.ts';
 
 export interface IngestAnswer {
   readonly statusCode: 200 | 400 | 413;
-  readonly body: Record<string, unknown>;
+  /** As the route's response schemas declare it: a refusal's `error` is one of the catalogue's codes. */
+  readonly body: Received | Refusal;
   /** What the request's log line should say about it: counts only. */
   readonly summary?: Record<string, number>;
 }

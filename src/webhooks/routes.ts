@@ -1,11 +1,12 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type pg from 'pg';
+import type { RefusalCode } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { createTokenVerifier, presentedToken } from './auth.ts';
 import { allowListHook, rateLimitHook } from './inbound.ts';
 import { createIngest, type IngestOptions } from './ingest.ts';
-import { webhookResponses } from './schemas.ts';
+import { webhookResponses, type Refusal } from './schemas.ts';
 
 export interface WebhookOptions {
   readonly db: pg.Pool;
@@ -25,7 +26,7 @@ export interface WebhookOptions {
 }
 
 /** Refusals Fastify raises before the handler runs, counted like the handler's own. */
-const REFUSED_BY_FASTIFY: ReadonlyMap<string | undefined, string> = new Map([
+const REFUSED_BY_FASTIFY: ReadonlyMap<string | undefined, RefusalCode> = new Map<string, RefusalCode>([
   ['FST_ERR_CTP_BODY_TOO_LARGE', 'payload_too_large'],
   ['FST_ERR_CTP_INVALID_MEDIA_TYPE', 'unsupported_media_type'],
 ]);
@@ -40,7 +41,7 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookOption
   const authenticate: onRequestAsyncHookHandler = async (request, reply) => {
     if (verify(presentedToken(request.headers, request.query))) return;
     metrics.webhookRequestsRefused.inc({ reason: 'unauthorized' });
-    return reply.status(401).send({ error: 'unauthorized' });
+    return reply.status(401).send({ error: 'unauthorized' } satisfies Refusal);
   };
   // In this order, all before the body is read: a stranger is refused without touching the
   // limiter, and the limiter runs ahead of the secret so it also slows down guessing it.

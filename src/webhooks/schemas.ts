@@ -42,6 +42,7 @@ const counts = {
 
 /** 200: at least one event was valid; every valid one is committed. */
 export const Received = Type.Object({ status: Type.Literal('received'), ...counts });
+export type Received = Static<typeof Received>;
 
 /** The refusal codes (src/errors.ts), each a literal: an unknown code fails to type-check. */
 export const RefusalCode = Type.Union(literals(REFUSAL_CODES));
