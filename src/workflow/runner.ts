@@ -4,7 +4,7 @@ import { classifyError, LeaseLostError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { scrubText } from '../log/mask.ts';
 import type { Metrics } from '../metrics.ts';
-import { finishAttempts, type Attempt, type AttemptEnd, type ClaimedEvent, type Fence } from '../queue/claims.ts';
+import { finishAttempts, type Attempt, type AttemptEnd, type Fence } from '../queue/claims.ts';
 import { loadCheckpoints, recordCheckpoints, type Checkpoint, type StepRecord } from './checkpoints.ts';
 import { nextRetryDelayMs, type RetryPolicy } from './retry.ts';
 import { createMemo, type Outcome, type StepDefinition, type StepResult } from './step.ts';
@@ -78,7 +78,8 @@ export function createRunner(options: RunnerOptions) {
       event.attempts > 1 ? await loadCheckpoints(db, eventId) : new Map<string, Checkpoint>();
     const outputs = new Map<StepDefinition<unknown>, unknown>();
     const outputOf = <O>(step: StepDefinition<O>): O => {
-      if (!outputs.has(step)) throw new Error(`step ${step.name} has not run before the one asking for its output`);
+      if (!outputs.has(step))
+        throw new Error(`step ${step.name} has not run before the one asking for its output`);
       return outputs.get(step) as O;
     };
     const context = { event, fence, outputOf, assertHeld, signal, logger, memo: createMemo() };
@@ -104,11 +105,24 @@ export function createRunner(options: RunnerOptions) {
           const elapsed = performance.now() - started;
           metrics.stepDuration.observe({ step: step.name, result: 'failed' }, elapsed / 1000);
           if (error instanceof LeaseLostError || !hold.held()) return leaseLost();
-          return await handleFailure(attempt, step.name, error, { startedAt, elapsed, unwritten }, logger, leaseLost);
+          return await handleFailure(
+            attempt,
+            step.name,
+            error,
+            { startedAt, elapsed, unwritten },
+            logger,
+            leaseLost,
+          );
         }
         const elapsed = performance.now() - started;
         const saving = { v: version, output: result.output, outcome: result.outcome };
-        unwritten.push({ step: step.name, status: 'succeeded', startedAt, durationMs: elapsed, result: saving });
+        unwritten.push({
+          step: step.name,
+          status: 'succeeded',
+          startedAt,
+          durationMs: elapsed,
+          result: saving,
+        });
         metrics.stepDuration.observe({ step: step.name, result: 'succeeded' }, elapsed / 1000);
         // When the run ends here, the statement that ends it is the next one and carries the record.
         const last = index === steps.length - 1 || result.outcome !== undefined;

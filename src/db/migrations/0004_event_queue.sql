@@ -18,7 +18,7 @@ CREATE INDEX webhook_events_due_idx ON webhook_events (due_at) WHERE status IN (
 -- One event of a lead runs at a time, whichever workers try to take two.
 CREATE UNIQUE INDEX webhook_events_one_claim_per_lead ON webhook_events (lead_id) WHERE claimed_by IS NOT NULL;
 
--- The backlog and the sweep now read the queue index; nothing queried these by time or status.
+-- The backlog now reads the queue index; nothing queried these by time or status.
 DROP INDEX webhook_events_backlog_idx;
 DROP INDEX webhook_events_status_received_at_idx;
 DROP INDEX webhook_events_received_at_idx;
