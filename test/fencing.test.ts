@@ -79,9 +79,14 @@ test("a lost lease's late writes change nothing: checkpoints, attempt end, note 
     },
   );
 
-  // worker-a stalls; worker-b takes the event over.
+  // worker-a stalls; worker-b takes the event over, and the note claim once its window is past.
   await expireLeases(db, 'worker-a');
   const b = fenceOf((await startAttempts(db.pool, workerB, 1, 60))[0]);
+  await db.pool.query(`UPDATE notes SET claimed_at = now() - interval '61 seconds'`);
+  assert.deepEqual(
+    await claimNote(db.pool, { leadId: 'lead-f', ref, legacyRef: legacyRef(ref), fence: b }, windows),
+    { kind: 'taken_over' },
+  );
   const before = await db.pool.query(`SELECT * FROM webhook_events`);
   const stepsBefore = await stepRows(db, a.eventId);
   const notesBefore = await db.pool.query(`SELECT * FROM notes`);
@@ -124,6 +129,27 @@ test("a lost lease's late writes change nothing: checkpoints, attempt end, note 
   );
   const { rows } = await db.pool.query(`SELECT status, outcome, claimed_by FROM webhook_events`);
   assert.deepEqual(rows, [{ status: 'completed', outcome: 'enriched', claimed_by: null }]);
+});
+
+test('until its note claim is taken over, a stalled claimant may still record what its POST did', async (t) => {
+  const db = await oneEvent(t);
+  const a = fenceOf((await startAttempts(db.pool, workerA, 1, 60))[0]);
+  const ref = noteRef('lead-f', 'k');
+  await claimNote(db.pool, { leadId: 'lead-f', ref, legacyRef: legacyRef(ref), fence: a }, windows);
+  await expireLeases(db, 'worker-a');
+  const b = fenceOf((await startAttempts(db.pool, workerB, 1, 60))[0]);
+  // worker-a's POST landed while it was frozen: the fact is recorded, and worker-b need not look.
+  assert.deepEqual(await setNoteStates(db.pool, [{ leadId: 'lead-f', ref, state: 'sent', fence: a }]), [
+    true,
+  ]);
+  assert.deepEqual(
+    await claimNote(db.pool, { leadId: 'lead-f', ref, legacyRef: legacyRef(ref), fence: b }, windows),
+    { kind: 'sent' },
+  );
+  // Nothing moves a note back from sent.
+  assert.deepEqual(await setNoteStates(db.pool, [{ leadId: 'lead-f', ref, state: 'unknown', fence: a }]), [
+    false,
+  ]);
 });
 
 test('a note claimed by another attempt waits out the in-flight window, then is taken over', async (t) => {

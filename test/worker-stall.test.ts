@@ -25,6 +25,8 @@ test('a worker stalled mid-post, taken over and resumed: exactly one note', asyn
     WORKER_LEASE_SECONDS: '2',
     C2S_TIMEOUT_MS: '5000',
     NOTE_CLAIM_MARGIN_SECONDS: '1', // the claim counts as in flight for 5 + 2 + 1 = 8 s
+    // The first worker, resumed past its deadline, may record its POST's outcome as unknown.
+    NOTE_UNKNOWN_WAIT_SECONDS: '2',
     RETRY_BASE_DELAY_MS: '100',
     LOG_LEVEL: 'info',
   };
@@ -72,19 +74,13 @@ test('a worker stalled mid-post, taken over and resumed: exactly one note', asyn
   assert.equal(c2s.notes(leadId).length, 1, 'exactly one note on the lead');
   assert.equal(c2s.calls('create_message'), 1);
 
-  // The stalled attempt (the first) wrote nothing: the note was recorded sent by a later one,
-  // after it read the lead and found the note there.
-  const { rows: notes } = await db.pool.query<{ state: string; claim_attempt: number }>(
-    `SELECT state, claim_attempt FROM notes WHERE lead_id = $1`,
+  // The ledger says sent: recorded either by the first worker (its own POST's outcome, before its
+  // note claim was taken over) or by the attempt that took it over and found the note on the lead.
+  const { rows: notes } = await db.pool.query<{ state: string }>(
+    `SELECT state FROM notes WHERE lead_id = $1`,
     [leadId],
   );
-  assert.equal(notes.length, 1);
-  assert.equal(notes[0]!.state, 'sent');
-  assert.ok(
-    notes[0]!.claim_attempt > 1,
-    `recorded by attempt ${notes[0]!.claim_attempt}, not the stalled one`,
-  );
-  assert.ok(c2s.calls('get_lead') >= 1);
+  assert.deepEqual(notes, [{ state: 'sent' }]);
   void second;
 
   // The first worker noticed that it lost the event and stopped without writing.

@@ -47,6 +47,10 @@ export function findCpfStep(deps: FindCpfDeps): FindCpfStep {
   const knownCpfs = createBatcher<KnownContacts, KnownContacts>((leads) =>
     cpfsByContacts(deps.db, leads, deps.contactMatchMs),
   );
+  const partiesOf = createBatcher<readonly string[], ReadonlyMap<string, number>>(async (asks) => {
+    const parties = await partiesOfCpfs(deps.db, asks.flat());
+    return asks.map(() => parties);
+  });
 
   async function findCpfs(context: StepContext) {
     const contacts = await deps.contacts.contacts(context);
@@ -84,11 +88,11 @@ export function findCpfStep(deps: FindCpfDeps): FindCpfStep {
     name: 'find_cpf',
     async run(context) {
       const { leadCpf, byPhone, byEmail, sources } = await findCpfs(context);
-      const parties = await partiesOfCpfs(
-        deps.db,
-        [leadCpf, byPhone, byEmail].filter((cpf): cpf is string => cpf !== null),
-      );
-      context.memo.set(PARTY_CPFS, new Map([...parties].map(([cpf, id]) => [id, cpf])));
+      const cpfs = [leadCpf, byPhone, byEmail].filter((cpf): cpf is string => cpf !== null);
+      const parties = cpfs.length > 0 ? await partiesOf(cpfs) : new Map<string, number>();
+      const cpfOfParty = new Map<number, string>();
+      for (const cpf of cpfs) if (parties.has(cpf)) cpfOfParty.set(parties.get(cpf)!, cpf);
+      context.memo.set(PARTY_CPFS, cpfOfParty);
       const party = (cpf: string | null) => (cpf === null ? null : (parties.get(cpf) ?? null));
       const found: FoundParties = {
         lead: party(leadCpf),

@@ -191,7 +191,9 @@ const FINISH_ATTEMPTS = `
       due_at = CASE WHEN x.kind = 'retry' THEN x.at ELSE e.due_at END,
       claimed_by = NULL
     FROM ending x
-    WHERE e.id = x.event_id AND e.status = 'processing' AND e.claimed_by = x.worker AND e.attempts = x.attempt
+    -- \`= ANY\` over the ids lets the planner find the rows by key (see RECORD_CHECKPOINTS).
+    WHERE e.id = ANY($3::uuid[]) AND e.id = x.event_id AND e.status = 'processing'
+      AND e.claimed_by = x.worker AND e.attempts = x.attempt
     RETURNING e.id
   ), steps AS (
     ${upsertCheckpoints(`${CHECKPOINT_ROWS} JOIN ended ON ended.id = x.event_id`)}
@@ -216,7 +218,7 @@ export async function finishAttempts(db: pg.Pool, ends: readonly AttemptEnd[]): 
   const { rows } = await db.query<{ id: string }>({
     name: 'finish-attempts',
     text: FINISH_ATTEMPTS,
-    values: [checkpointRowsJson(ends), storableJson(endings)],
+    values: [checkpointRowsJson(ends), storableJson(endings), ends.map((end) => end.fence.eventId)],
   });
   const ended = new Set(rows.map((row) => row.id));
   return ends.map((end) => ended.has(end.fence.eventId));
