@@ -46,7 +46,7 @@ export async function partiesOfCpfs(db: pg.Pool, cpfs: readonly string[]): Promi
            )
            SELECT id, cpf FROM created
            UNION ALL
-           SELECT p.id, p.cpf FROM people.parties p JOIN given USING (cpf)`,
+           SELECT id, cpf FROM people.parties WHERE cpf = ANY($1::bpchar[])`,
     values: [unique],
   });
   for (const row of rows) ids.set(row.cpf, Number(row.id));

@@ -115,7 +115,8 @@ export async function setNoteStates(db: pg.Pool, changes: readonly NoteStateChan
              sent_at = CASE WHEN x.state = 'sent' THEN now() ELSE n.sent_at END
            FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::int[])
                 WITH ORDINALITY AS x(lead_id, ref, state, event_id, worker, attempt, i)
-           WHERE n.lead_id = x.lead_id AND n.ref = x.ref AND n.event_id = x.event_id
+           WHERE n.lead_id = ANY($1::text[]) AND n.ref = ANY($2::text[]) -- the key, searched (see notesSent)
+             AND n.lead_id = x.lead_id AND n.ref = x.ref AND n.event_id = x.event_id
              AND n.claimed_by = x.worker AND n.claim_attempt = x.attempt AND n.state <> 'sent'
            RETURNING x.i::int AS i`,
     values: [
@@ -157,17 +158,14 @@ export async function notesSent(
   db: pg.Pool,
   asks: ReadonlyArray<{ readonly leadId: string; readonly refs: readonly string[] }>,
 ): Promise<boolean[]> {
-  const pairs = asks.flatMap((ask, index) => ask.refs.map((ref) => ({ index, leadId: ask.leadId, ref })));
-  const { rows } = await db.query<{ i: number }>({
+  // By `= ANY` on both key columns: the primary key is searched, whatever the planner assumed
+  // of the table when it made the statement's plan (it may have been empty then).
+  const { rows } = await db.query<{ lead_id: string; ref: string }>({
     name: 'notes-sent',
-    text: `SELECT x.i FROM unnest($1::text[], $2::text[], $3::int[]) AS x(lead_id, ref, i)
-           WHERE EXISTS (SELECT 1 FROM notes n WHERE n.lead_id = x.lead_id AND n.ref = x.ref AND n.state = 'sent')`,
-    values: [
-      pairs.map((pair) => pair.leadId),
-      pairs.map((pair) => pair.ref),
-      pairs.map((pair) => pair.index),
-    ],
+    text: `SELECT lead_id, ref FROM notes
+           WHERE lead_id = ANY($1::text[]) AND ref = ANY($2::text[]) AND state = 'sent'`,
+    values: [asks.map((ask) => ask.leadId), asks.flatMap((ask) => ask.refs)],
   });
-  const sent = new Set(rows.map((row) => row.i));
-  return asks.map((_, index) => sent.has(index));
+  const sent = new Set(rows.map((row) => `${row.lead_id}\n${row.ref}`));
+  return asks.map((ask) => ask.refs.some((ref) => sent.has(`${ask.leadId}\n${ref}`)));
 }
