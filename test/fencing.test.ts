@@ -194,6 +194,14 @@ test('after an unknown outcome the lead is not read before the wait', async (t) 
   assert.ok(wait.kind === 'wait' && wait.state === 'unknown' && wait.waitMs > 55_000, JSON.stringify(wait));
   await db.pool.query(`UPDATE notes SET updated_at = now() - interval '61 seconds'`);
   assert.deepEqual(await claimNote(db.pool, note(next), windows), { kind: 'taken_over' });
+  // The taker may be posting now: the next attempt waits out a whole in-flight window again.
+  await db.pool.query(`UPDATE webhook_events SET claimed_by = NULL, due_at = now()`);
+  const after = fenceOf((await startAttempts(db.pool, workerB, 1, 60))[0]);
+  const again = await claimNote(db.pool, note(after), windows);
+  assert.ok(
+    again.kind === 'wait' && again.state === 'pending' && again.waitMs > 55_000,
+    JSON.stringify(again),
+  );
 });
 
 test('notes posted under the old short reference are still recognised', async (t) => {

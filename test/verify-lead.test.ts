@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatCpf } from '../src/people/cpf.ts';
 import { startEnrichment } from './helpers/enrichment.ts';
-import { settled } from './helpers/workflow.ts';
+import { until } from './helpers/wait.ts';
+import { eventStates, settled } from './helpers/workflow.ts';
 
 const FORGED_CUSTOMER = { name: 'Fulano Forjado', phone: '5511900000001', email: 'forjado@example.com' };
 
@@ -48,4 +49,22 @@ test('without C2S_VERIFY_LEAD the payload is trusted and C2S is not read', async
   assert.equal(state!.outcome, 'enriched');
   assert.equal(rig.c2s.calls('get_lead'), 0);
   assert.equal(rig.c2s.notes(leadId).length, 1);
+});
+
+test('with C2S_VERIFY_LEAD a lead whose contacts changed while its event waited fails as lead_changed, with no note', async (t) => {
+  const rig = await startEnrichment(t, { C2S_VERIFY_LEAD: 'true' });
+  const { leadId, sample, event } = rig.lead('phone_only');
+  const other = rig.lead('email_only').sample;
+  rig.c2s.putLead(leadId, sample.attributes);
+  // The dossier lookup fails once and asks for 2 s: the event waits, its lead changes in C2S.
+  rig.workApi.faults.failNext('cpf', { kind: 'status', status: 503, retryAfterSeconds: 2 });
+  await rig.service.post(event);
+  await until('the event to wait for its retry', async () => {
+    const [state] = await eventStates(rig.service.db);
+    return state?.error_code ? state : undefined;
+  });
+  rig.c2s.putLead(leadId, other.attributes);
+  const [state] = await settled(rig.service.db);
+  assert.deepEqual([state!.status, state!.error_code], ['failed', 'lead_changed']);
+  assert.equal(rig.c2s.notes(leadId).length, 0);
 });

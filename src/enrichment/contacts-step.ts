@@ -7,6 +7,7 @@ import { normalisePhone } from '../people/phone.ts';
 import { knownRefs, noteRef } from '../notes/reference.ts';
 import type { C2sClient } from '../providers/c2s/client.ts';
 import { leadAttributes } from '../webhooks/envelope.ts';
+import { PermanentError } from '../errors.ts';
 import { MemoKey, type StepContext, type StepDefinition } from '../workflow/step.ts';
 
 /** What the lead itself tells us, normalised: the input of every later step. */
@@ -92,10 +93,18 @@ export function normaliseContactsStep(deps: {
     }
     return found;
   };
-  return {
+  const step: ContactsStep = {
     name: 'normalise_contacts',
     replayable: true,
-    contacts,
+    // For the later steps: the contacts read again must be those this event started with (with
+    // C2S_VERIFY_LEAD they come from C2S, and the lead may have changed in between; a newer event
+    // carries the change). Else the note would go out under another reference than its claim.
+    async contacts(context) {
+      const found = await contacts(context);
+      if (found.ref !== context.outputOf(step).ref)
+        throw new PermanentError('lead_changed', "the lead's contacts changed since this event started");
+      return found;
+    },
     async run(context) {
       const { phone, email, leadCpfs, ref } = await contacts(context);
       const output: ContactsFound = {
@@ -111,4 +120,5 @@ export function normaliseContactsStep(deps: {
       return { output };
     },
   };
+  return step;
 }

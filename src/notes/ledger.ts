@@ -53,7 +53,9 @@ export async function claimNote(
              SELECT $1, $2, $3, 'pending', $4, $5, now() FROM owner WHERE owns
              ON CONFLICT (lead_id, ref) DO UPDATE SET
                event_id = EXCLUDED.event_id, claimed_by = EXCLUDED.claimed_by,
-               claim_attempt = EXCLUDED.claim_attempt, claimed_at = now()
+               claim_attempt = EXCLUDED.claim_attempt, claimed_at = now(),
+               -- The taker may post now: in flight again, whatever the row said.
+               state = 'pending', updated_at = now()
              WHERE notes.state = 'pending' AND notes.claimed_at <= now() - $7 * interval '1 millisecond'
                 OR notes.state = 'unknown' AND notes.updated_at <= now() - $8 * interval '1 millisecond'
              RETURNING xmax = 0 AS fresh
@@ -130,6 +132,25 @@ export async function setNoteStates(db: pg.Pool, changes: readonly NoteStateChan
   });
   const recorded = new Set(rows.map((row) => row.i));
   return changes.map((_, index) => recorded.has(index + 1));
+}
+
+/**
+ * Moves the start of this attempt's in-flight window to now, right before it posts: after a
+ * takeover, reading the lead (and the C2S limiter) may have used part of the window. False when
+ * the claim is no longer this attempt's.
+ */
+export async function renewNoteClaim(
+  db: pg.Pool,
+  note: { readonly leadId: string; readonly ref: string; readonly fence: Fence },
+): Promise<boolean> {
+  const { rowCount } = await db.query({
+    name: 'renew-note-claim',
+    text: `UPDATE notes SET claimed_at = now()
+           WHERE lead_id = $1 AND ref = $2 AND event_id = $3 AND claimed_by = $4 AND claim_attempt = $5
+             AND state = 'pending'`,
+    values: [note.leadId, note.ref, note.fence.eventId, note.fence.workerId, note.fence.attempt],
+  });
+  return rowCount === 1;
 }
 
 /**

@@ -29,7 +29,7 @@ test('no two of 200,000 leads share a reference, where 8 hex digits already coll
   assert.ok(shortCollisions > 0, 'the legacy width collides at this scale (why it was widened)');
 });
 
-test('a note carries a reference only on a line of its own', () => {
+test('a note carries a reference wherever it stands, read whole', () => {
   const ref = noteRef('lead-1', 'k');
   const body = `Nota\n\n${referenceLine(ref)}`;
   assert.ok(carriesReference(body, [ref]));
@@ -37,6 +37,8 @@ test('a note carries a reference only on a line of its own', () => {
   // The legacy reference is a prefix of the new one: a new note is not taken for a legacy one
   // of other contacts, and a longer reference is not taken for a shorter.
   assert.equal(carriesReference(body, [legacyRef(ref)]), false);
-  assert.equal(carriesReference(`texto ${referenceLine(ref)} texto`, [ref]), false);
+  assert.ok(carriesReference(`<p>Nota</p><p>${referenceLine(ref)}</p>`, [ref]), 'rendered as HTML');
+  assert.ok(carriesReference(`Nota\u00a0ref:\u00a0${ref}`, [ref]), 'with non-breaking spaces');
+  assert.equal(carriesReference(`ref: ${ref}0`, [ref]), false, 'a longer token is another reference');
   assert.equal(carriesReference(body, [noteRef('lead-2', 'k')]), false);
 });

@@ -28,8 +28,15 @@ export function referenceLine(ref: string): string {
   return `ref: ${ref}`;
 }
 
-/** Whether a note text carries one of these references on a line of its own. */
+/** A reference as it appears in a note's text, however C2S renders it (HTML, spaces, NBSP). */
+const REFERENCE = /ref:\s*(enr-[0-9a-f]{8,16})(?![0-9a-f])/g;
+
+/**
+ * Whether a note text carries one of these references: each `ref: enr-…` in it is read whole,
+ * so a legacy reference is never taken for the longer one that starts with it.
+ */
 export function carriesReference(body: string, refs: readonly string[]): boolean {
-  const lines = new Set(refs.map(referenceLine));
-  return body.split('\n').some((line) => lines.has(line.trim()));
+  const wanted = new Set(refs);
+  for (const match of body.matchAll(REFERENCE)) if (wanted.has(match[1]!)) return true;
+  return false;
 }

@@ -194,11 +194,11 @@ const FINISH_ATTEMPTS = `
     -- \`= ANY\` over the ids lets the planner find the rows by key (see RECORD_CHECKPOINTS).
     WHERE e.id = ANY($3::uuid[]) AND e.id = x.event_id AND e.status = 'processing'
       AND e.claimed_by = x.worker AND e.attempts = x.attempt
-    RETURNING e.id
+    RETURNING e.id AS event_id, x.worker, x.attempt
   ), steps AS (
-    ${upsertCheckpoints(`${CHECKPOINT_ROWS} JOIN ended ON ended.id = x.event_id`)}
+    ${upsertCheckpoints(`${CHECKPOINT_ROWS} JOIN ended USING (event_id, worker, attempt)`)}
   )
-  SELECT id FROM ended`;
+  SELECT event_id AS id FROM ended`;
 
 /**
  * Ends attempts of many events in one statement (see FINISH_ATTEMPTS). Answers, per attempt,

@@ -91,11 +91,11 @@ const RECORD_CHECKPOINTS = `
   WITH x AS (SELECT * FROM ${CHECKPOINT_ROWS}),
   owned AS (
     -- By \`= ANY\` over the ids: joined to the JSON rows (estimated at 100), the planner would scan the table.
-    SELECT e.id FROM webhook_events e
+    SELECT e.id AS event_id, e.claimed_by AS worker, e.attempts AS attempt FROM webhook_events e
     WHERE e.id = ANY($2::uuid[])
       AND EXISTS (SELECT 1 FROM x WHERE x.event_id = e.id AND x.worker = e.claimed_by AND x.attempt = e.attempts)
   )
-  ${upsertCheckpoints('x JOIN owned ON owned.id = x.event_id')}
+  ${upsertCheckpoints('x JOIN owned USING (event_id, worker, attempt)')}
   RETURNING event_id`;
 
 /** Per attempt: whether its records were let through (false: the event is no longer its own). */

@@ -75,7 +75,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         wanted = false;
         while (!stopping && running.size < concurrency) {
           const room = Math.min(BATCH_SIZE, concurrency - running.size);
-          const sentAt = Date.now();
+          const sentAt = performance.now();
           const attempts = await startAttempts(db, lease, room, options.retry.maxAttempts);
           for (const attempt of attempts) {
             const stale = running.get(idOf(attempt));
@@ -84,7 +84,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
               // One of ours whose lease lapsed (a stalled renewal) came back to us: the old run
               // writes under the old attempt's fence, so it stops and the new attempt follows it.
               stale.controller.abort(new LeaseLostError());
-              void stale.done.then(() => start(attempt, sentAt));
+              void stale.done.then(() => {
+                // A stop in between: the new attempt is not started, and runs again after its lease.
+                if (!stopping) start(attempt, sentAt);
+              });
             }
           }
           if (attempts.length < room) break;
@@ -101,7 +104,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     const hold = {
       held: () =>
         !(controller.signal.reason instanceof LeaseLostError) &&
-        Date.now() - (running.get(eventId)?.confirmedAt ?? claimedAt) < leaseMs,
+        performance.now() - (running.get(eventId)?.confirmedAt ?? claimedAt) < leaseMs,
     };
     const done = runAttempt(attempt, controller.signal, hold)
       .then(() => undefined)
@@ -122,7 +125,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   // confirmed for a whole lease period (the database unreachable, the process stalled), is
   // presumed taken over: its run is told to stop before its next side effect.
   const renew = async () => {
-    const sentAt = Date.now();
+    const sentAt = performance.now();
     const ids = [...running.keys()];
     try {
       const held = await renewLeases(db, lease, ids);
@@ -135,7 +138,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     } catch (error) {
       logger.warn({ err: error }, 'could not renew leases');
       for (const run of running.values())
-        if (Date.now() - run.confirmedAt >= leaseMs) run.controller.abort(new LeaseLostError());
+        if (performance.now() - run.confirmedAt >= leaseMs) run.controller.abort(new LeaseLostError());
     }
   };
 

@@ -12,6 +12,7 @@ import { createBatcher } from '../../db/batcher.ts';
 import {
   claimNote,
   releaseNote,
+  renewNoteClaim,
   setNoteStates,
   type ClaimWindows,
   type NoteStateChange,
@@ -113,13 +114,17 @@ export function postNoteStep(deps: {
         }
       }
 
+      // After a takeover, reading the lead used part of the in-flight window: it starts again now.
+      if (claim.kind === 'taken_over' && !(await renewNoteClaim(db, { leadId, ref: note.ref, fence })))
+        throw new LeaseLostError();
       assertHeld(); // the last moment to find out that the event is no longer ours
       try {
         await c2s.postNote(leadId, note.body, signal);
       } catch (error) {
         if (!isOutcomeUnknown(error)) {
           // Refused, or never sent (429, 4xx, C2S unreachable): nothing can be in flight.
-          await releaseNote(db, { leadId, ref: note.ref, fence });
+          // Only a claim this attempt created: a taken-over one may stand for an earlier POST.
+          if (claim.kind === 'claimed') await releaseNote(db, { leadId, ref: note.ref, fence });
           throw error;
         }
         await recordState({ leadId, ref: note.ref, state: 'unknown', fence });
