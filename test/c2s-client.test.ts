@@ -9,7 +9,10 @@ import { createHttpAgent } from '../src/providers/http.ts';
 import { startC2sSimulator } from '../src/simulators/c2s.ts';
 import { defer } from './helpers/cleanup.ts';
 
-function client(baseUrl: string, options: { gatewayUrl?: string; token?: string } = {}) {
+function client(
+  baseUrl: string,
+  options: { gatewayUrl?: string; token?: string; breakerFailures?: number } = {},
+) {
   const metrics = createMetrics();
   const agent = createHttpAgent({ connectMs: 1000, responseMs: 2000 });
   return {
@@ -21,8 +24,13 @@ function client(baseUrl: string, options: { gatewayUrl?: string; token?: string 
       gatewayUrl: options.gatewayUrl,
       dispatcher: agent,
       timeoutMs: 2000,
-      guard: createProviderGuard('c2s', { ratePerMinute: 0 }, metrics),
+      guard: createProviderGuard(
+        'c2s',
+        { ratePerMinute: 0, breakerFailures: options.breakerFailures ?? 5 },
+        metrics,
+      ),
       listGuard: createProviderGuard('c2s', { ratePerMinute: 0 }, metrics),
+      gatewayGuard: createProviderGuard('c2s_gateway', { ratePerMinute: 0 }, metrics),
     }),
   };
 }
@@ -95,6 +103,22 @@ test('notes go through the gateway only when C2S cannot be reached', async (t) =
   assert.deepEqual(received, [
     { url: '/leads/lead-g/messages', body: JSON.stringify({ message: 'nota via gateway' }) },
   ]);
+
+  // C2S down long enough to open its breaker: the gateway, with a breaker of its own, still takes notes.
+  const broken = client('http://127.0.0.1:9', { gatewayUrl, breakerFailures: 1 });
+  defer(t, () => broken.agent.close());
+  await broken.c2s.postNote('lead-b1', 'nota 1'); // unreachable: C2S's breaker opens
+  await broken.c2s.postNote('lead-b2', 'nota 2'); // circuit open: straight to the gateway
+  assert.deepEqual(
+    received.slice(1).map((note) => note.url),
+    ['/leads/lead-b1/messages', '/leads/lead-b2/messages'],
+  );
+  const metrics = await broken.metrics.registry.metrics();
+  assert.match(
+    metrics,
+    /provider_calls_total\{provider="c2s",operation="post_note",result="circuit_open"\} 1/,
+  );
+  received.length = 1;
 
   // C2S reached but the outcome is unknown: never a second copy through the gateway.
   const sim = await startC2sSimulator({ token: 'c2s-token' });

@@ -83,6 +83,7 @@ async function c2s(t: TestContext) {
     timeoutMs: DEADLINE_MS,
     guard: guard('c2s'),
     listGuard: guard('c2s'),
+    gatewayGuard: guard('c2s_gateway'),
   });
   return { sim, client };
 }

@@ -54,6 +54,7 @@ export function createProviders(endpoints: ProviderEndpoints, metrics: Metrics):
       timeoutMs: c2s.timeoutMs,
       guard: guard('c2s', c2s.ratePerMinute),
       listGuard: guard('c2s', c2s.listRatePerMinute ?? C2S_LIST_RATE_PER_MINUTE),
+      gatewayGuard: guard('c2s_gateway', c2s.ratePerMinute),
     }),
     diretrix: createDiretrixClient({
       baseUrl: diretrix.baseUrl,

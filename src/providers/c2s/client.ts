@@ -50,6 +50,11 @@ export interface C2sClientOptions {
   readonly guard: ProviderGuard;
   /** Listing has its own, much lower limit (about 10 calls a minute). */
   readonly listGuard: ProviderGuard;
+  /**
+   * The gateway's own pacing and breaker: it is used exactly when C2S's breaker may be open, so
+   * it cannot go through C2S's.
+   */
+  readonly gatewayGuard: ProviderGuard;
 }
 
 /** C2S answers 403 to a `perpage` above 50. */
@@ -126,7 +131,7 @@ export function createC2sClient(options: C2sClientOptions): C2sClient {
           (error instanceof ProviderUnreachableError || error instanceof ProviderCircuitOpenError) &&
           error.provider === 'c2s';
         if (!options.gatewayUrl || !unreachable) throw error;
-        await options.guard.run('post_note_gateway', async () => {
+        await options.gatewayGuard.run('post_note_gateway', async () => {
           await postViaGateway(leadId, body, signal);
           return { value: undefined };
         });
