@@ -417,6 +417,11 @@ export class ProviderTokenRefusedError extends ProviderError {
 
 // --- Classification -------------------------------------------------------------------------------
 
+/** Our own limiter held the call back (no provider was asked): a wait, not a failure. */
+export function isLocalPacing(error: unknown): boolean {
+  return error instanceof ProviderRateLimitedError && error.status === undefined;
+}
+
 /** The stable code of one of our errors (a provider's qualified), or undefined for anything else. */
 export function codeOf(error: unknown): string | undefined {
   if (error instanceof ProviderError) return error.qualifiedCode;

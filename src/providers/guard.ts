@@ -8,6 +8,7 @@ import {
   type ProviderName,
 } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
+import type { HealthRecorder } from './health.ts';
 
 export interface GuardOptions {
   /** Calls per minute allowed through this process; 0 means no limit (simulators, benchmarks). */
@@ -18,6 +19,8 @@ export interface GuardOptions {
   readonly breakerHalfOpenMs?: number;
   /** Longest a call waits in the limiter; beyond it the event is retried later instead. */
   readonly maxQueueWaitMs?: number;
+  /** Where calls that reached the provider, and the breaker's state, are reported for `stats`. */
+  readonly health?: HealthRecorder;
 }
 
 /** What a provider call returns to the guard's metrics: a result label besides `ok`. */
@@ -36,6 +39,7 @@ export function createProviderGuard(provider: ProviderName, options: GuardOption
     { halfOpenAfter, breaker: new ConsecutiveBreaker(options.breakerFailures ?? 5) },
   );
   const maxWait = options.maxQueueWaitMs ?? 10_000;
+  options.health?.watch(provider, breaker);
 
   return {
     async run<T>(operation: string, call: () => Promise<Labelled<T>>): Promise<T> {
@@ -53,6 +57,7 @@ export function createProviderGuard(provider: ProviderName, options: GuardOption
       try {
         const { value, result } = await breaker.execute(call);
         metrics.providerCalls.inc({ provider, operation, result: result ?? 'ok' });
+        options.health?.call(provider);
         return value;
       } catch (error) {
         if (isBrokenCircuitError(error)) {
@@ -60,7 +65,9 @@ export function createProviderGuard(provider: ProviderName, options: GuardOption
           throw new ProviderCircuitOpenError(provider, { cause: error, retryAfterMs: halfOpenAfter });
         }
         // Labelled as operators know it: `c2s_rate_limited`, `workapi_token_refused`.
-        metrics.providerCalls.inc({ provider, operation, result: codeOf(error) ?? 'unexpected_error' });
+        const code = codeOf(error) ?? 'unexpected_error';
+        metrics.providerCalls.inc({ provider, operation, result: code });
+        options.health?.call(provider, code);
         // The provider's 429 holds back every call through this guard for its Retry-After.
         if (error instanceof ProviderRateLimitedError && error.retryAfterMs !== undefined)
           limiter.pause(error.retryAfterMs);

@@ -4,6 +4,7 @@ import type { Metrics } from '../metrics.ts';
 import { createC2sClient, type C2sClient } from './c2s/client.ts';
 import { createDiretrixClient, type DiretrixClient } from './diretrix/client.ts';
 import { createProviderGuard } from './guard.ts';
+import type { HealthRecorder } from './health.ts';
 import { createHttpAgent } from './http.ts';
 import { createWorkApiClient, type WorkApiClient } from './workapi/client.ts';
 
@@ -39,11 +40,15 @@ export interface ProviderEndpoints {
  * Which providers those are (the real ones, or demo mode's simulators) is the caller's choice:
  * see `providerEndpoints` and `src/demo.ts`.
  */
-export function createProviders(endpoints: ProviderEndpoints, metrics: Metrics): Providers {
+export function createProviders(
+  endpoints: ProviderEndpoints,
+  metrics: Metrics,
+  health?: HealthRecorder,
+): Providers {
   const { c2s, diretrix, workApi } = endpoints;
   const agent = createHttpAgent({ connectMs: 5_000, responseMs: 30_000 });
   const guard = (name: ProviderName, ratePerMinute: number) =>
-    createProviderGuard(name, { ratePerMinute }, metrics);
+    createProviderGuard(name, { ratePerMinute, health }, metrics);
 
   return {
     c2s: createC2sClient({

@@ -30,8 +30,14 @@ export interface ClaimedEvent {
   readonly updatedAt: Date;
   readonly hookAction: string | null;
   readonly payload: unknown;
-  /** This attempt's number: 1 for the first claim. */
+  /** This attempt's number: 1 for the first claim. It fences the attempt's writes. */
   readonly attempts: number;
+  /**
+   * Attempts that count against the retry budget: those since an operator last queued the event
+   * again, less the ones deferred by this service's own provider pacing.
+   */
+  readonly countedAttempts: number;
+  /** When the current run began (its first attempt, or the first since it was queued again). */
   readonly startedAt: Date;
 }
 
@@ -58,7 +64,7 @@ export interface Fence {
  */
 const START_ATTEMPTS = `
   WITH candidate AS (
-    SELECT e.id, e.lead_id, e.updated_at, e.due_at, e.attempts
+    SELECT e.id, e.lead_id, e.updated_at, e.due_at, e.attempts - e.uncounted_attempts AS counted
     FROM webhook_events e
     WHERE e.status IN ('received', 'processing') AND e.due_at <= now()
       AND NOT EXISTS (
@@ -71,8 +77,8 @@ const START_ATTEMPTS = `
     SELECT first.id, EXISTS (
              SELECT 1 FROM webhook_events n WHERE n.lead_id = first.lead_id AND n.updated_at > first.updated_at
            ) AS overtaken,
-           first.attempts >= $4 AS exhausted
-    FROM (SELECT DISTINCT ON (lead_id) id, lead_id, updated_at, due_at, attempts FROM candidate
+           first.counted >= $4 AS exhausted
+    FROM (SELECT DISTINCT ON (lead_id) id, lead_id, updated_at, due_at, counted FROM candidate
           ORDER BY lead_id, due_at, updated_at DESC) first
     ORDER BY first.due_at
     LIMIT $2
@@ -85,14 +91,14 @@ const START_ATTEMPTS = `
       attempts = e.attempts + CASE WHEN chosen.overtaken OR chosen.exhausted THEN 0 ELSE 1 END,
       error_code = CASE WHEN chosen.overtaken OR NOT chosen.exhausted THEN e.error_code ELSE 'attempts_exhausted' END,
       error_message = CASE WHEN chosen.overtaken OR NOT chosen.exhausted THEN e.error_message
-                           ELSE 'taken ' || e.attempts || ' times without finishing (each run may have crashed its worker); last error: '
+                           ELSE 'taken ' || (e.attempts - e.uncounted_attempts) || ' times without finishing (each run may have crashed its worker); last error: '
                                 || coalesce(e.error_message, 'none') END,
       started_at = coalesce(e.started_at, now())
   FROM chosen
   WHERE e.id = chosen.id
   RETURNING e.status, e.id, e.lead_id AS "leadId", e.updated_at AS "updatedAt", e.hook_action AS "hookAction",
             CASE WHEN e.status = 'processing' THEN e.payload_raw END AS payload, e.attempts,
-            e.started_at AS "startedAt"`;
+            e.attempts - e.uncounted_attempts AS "countedAttempts", e.started_at AS "startedAt"`;
 
 export type Attempt =
   /** Run it: the event, and the fence its writes go under. */
@@ -162,7 +168,14 @@ export async function renewLeases(
 export type Ending =
   | { readonly kind: 'completed'; readonly outcome: string }
   | { readonly kind: 'failed'; readonly code: string; readonly message: string }
-  | { readonly kind: 'retry'; readonly at: Date; readonly code: string; readonly message: string };
+  | {
+      readonly kind: 'retry';
+      readonly at: Date;
+      readonly code: string;
+      readonly message: string;
+      /** Deferred by our own pacing, not failed: the attempt does not count against the budget. */
+      readonly uncounted?: boolean;
+    };
 
 /** An attempt's end as reported by its run: how it ended, and the step records not yet written. */
 export interface AttemptEnd {
@@ -180,7 +193,7 @@ export interface AttemptEnd {
 const FINISH_ATTEMPTS = `
   WITH ending AS (
     SELECT * FROM json_to_recordset($2::json) AS x(event_id uuid, worker text, attempt integer, kind text,
-      outcome text, error_code text, error_message text, at timestamptz)
+      outcome text, error_code text, error_message text, at timestamptz, uncounted boolean)
   ), ended AS (
     UPDATE webhook_events e SET
       status = CASE WHEN x.kind = 'retry' THEN e.status ELSE x.kind END,
@@ -189,6 +202,7 @@ const FINISH_ATTEMPTS = `
       error_code = x.error_code,
       error_message = x.error_message,
       due_at = CASE WHEN x.kind = 'retry' THEN x.at ELSE e.due_at END,
+      uncounted_attempts = e.uncounted_attempts + CASE WHEN x.uncounted THEN 1 ELSE 0 END,
       claimed_by = NULL
     FROM ending x
     -- \`= ANY\` over the ids lets the planner find the rows by key (see RECORD_CHECKPOINTS).
@@ -214,6 +228,7 @@ export async function finishAttempts(db: pg.Pool, ends: readonly AttemptEnd[]): 
     error_code: ending.kind === 'completed' ? null : ending.code,
     error_message: ending.kind === 'completed' ? null : ending.message,
     at: ending.kind === 'retry' ? ending.at.toISOString() : null,
+    uncounted: ending.kind === 'retry' && ending.uncounted === true,
   }));
   const { rows } = await db.query<{ id: string }>({
     name: 'finish-attempts',

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { createBatcher } from '../db/batcher.ts';
-import { classifyError, LeaseLostError } from '../errors.ts';
+import { classifyError, isLocalPacing, LeaseLostError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { scrubText } from '../log/mask.ts';
 import type { Metrics } from '../metrics.ts';
@@ -164,11 +164,20 @@ export function createRunner(options: RunnerOptions) {
     ];
     metrics.stepErrors.inc({ step, code });
 
+    // Held back by our own limiter: the event waits for its turn without spending its budget.
+    const paced = isLocalPacing(error);
     const delayMs = retryable
-      ? nextRetryDelayMs(options.retry, event.attempts, Date.now() - event.startedAt.getTime(), retryAfterMs)
+      ? nextRetryDelayMs(
+          options.retry,
+          paced ? Math.max(1, event.countedAttempts - 1) : event.countedAttempts,
+          Date.now() - event.startedAt.getTime(),
+          retryAfterMs,
+        )
       : undefined;
     if (delayMs === undefined) {
-      const reason = retryable ? `retries exhausted after ${event.attempts} attempts: ${message}` : message;
+      const reason = retryable
+        ? `retries exhausted after ${event.countedAttempts} attempts: ${message}`
+        : message;
       const ending = { kind: 'failed', code, message: `${step}: ${reason}` } as const;
       if (!(await writer.finish({ fence, ending, records }))) return leaseLost();
       metrics.workflowEvents.inc({ result: 'failed' });
@@ -177,7 +186,7 @@ export function createRunner(options: RunnerOptions) {
     }
 
     const at = new Date(Date.now() + delayMs);
-    const ending = { kind: 'retry', at, code, message: `${step}: ${message}` } as const;
+    const ending = { kind: 'retry', at, code, message: `${step}: ${message}`, uncounted: paced } as const;
     if (!(await writer.finish({ fence, ending, records }))) return leaseLost();
     metrics.retries.inc({ code });
     logger.info({ step, code, delayMs }, 'event will be retried');

@@ -1,0 +1,115 @@
+import { AdminInputError } from './errors.ts';
+
+/**
+ * Which events an operator means: the filters of the admin list and of replay, shared by the
+ * admin API and the command line, checked here once.
+ */
+export interface EventFilter {
+  readonly status?: EventStatus;
+  readonly outcome?: EventOutcome;
+  readonly leadId?: string;
+  readonly errorCode?: string;
+  readonly hookAction?: HookActionName;
+  /** Received at or after. */
+  readonly since?: Date;
+  /** Received before. */
+  readonly until?: Date;
+}
+
+export const EVENT_STATUSES = [
+  'received',
+  'processing',
+  'completed',
+  'failed',
+  'stale',
+  'superseded',
+] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+export const EVENT_OUTCOMES = ['enriched', 'no_match', 'unchanged', 'closed'] as const;
+export type EventOutcome = (typeof EVENT_OUTCOMES)[number];
+export const HOOK_ACTIONS = ['on_create_lead', 'on_update_lead', 'on_close_lead'] as const;
+export type HookActionName = (typeof HOOK_ACTIONS)[number];
+
+/** A filter as given on the wire or the command line (snake_case, text). */
+export interface RawFilter {
+  readonly status?: string | undefined;
+  readonly outcome?: string | undefined;
+  readonly lead_id?: string | undefined;
+  readonly error_code?: string | undefined;
+  readonly hook_action?: string | undefined;
+  readonly since?: string | undefined;
+  readonly until?: string | undefined;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+const ERROR_CODE = /^[a-z0-9_]{1,64}$/;
+const MAX_LEAD_ID = 200;
+
+/** An RFC 3339 instant, or a clear refusal naming the field. */
+export function parseInstant(field: string, value: string): Date {
+  const at = RFC3339.test(value) ? new Date(value) : undefined;
+  if (at === undefined || Number.isNaN(at.getTime()))
+    throw new AdminInputError(`${field} must be an RFC 3339 date-time such as 2026-12-01T09:00:00Z`);
+  return at;
+}
+
+function oneOf<T extends string>(field: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value))
+    throw new AdminInputError(`${field} must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+/** Checks and types a filter; every field is optional. */
+export function parseFilter(raw: RawFilter): EventFilter {
+  const filter: { -readonly [K in keyof EventFilter]: EventFilter[K] } = {};
+  if (raw.status !== undefined) filter.status = oneOf('status', raw.status, EVENT_STATUSES);
+  if (raw.outcome !== undefined) filter.outcome = oneOf('outcome', raw.outcome, EVENT_OUTCOMES);
+  if (raw.hook_action !== undefined) filter.hookAction = oneOf('hook_action', raw.hook_action, HOOK_ACTIONS);
+  if (raw.lead_id !== undefined) {
+    if (raw.lead_id === '' || raw.lead_id.length > MAX_LEAD_ID)
+      throw new AdminInputError(`lead_id must be 1 to ${MAX_LEAD_ID} characters`);
+    filter.leadId = raw.lead_id;
+  }
+  if (raw.error_code !== undefined) {
+    if (!ERROR_CODE.test(raw.error_code))
+      throw new AdminInputError('error_code must be a code such as c2s_not_found (a-z, 0-9, _)');
+    filter.errorCode = raw.error_code;
+  }
+  if (raw.since !== undefined) filter.since = parseInstant('since', raw.since);
+  if (raw.until !== undefined) filter.until = parseInstant('until', raw.until);
+  if (filter.since && filter.until && filter.since >= filter.until)
+    throw new AdminInputError('since must be before until');
+  return filter;
+}
+
+export function isEmptyFilter(filter: EventFilter): boolean {
+  return Object.values(filter).every((value) => value === undefined);
+}
+
+/**
+ * An event's phase: its status, or for a completed event its outcome. One index
+ * (`webhook_events_phase_idx`) serves both filters; the expression must be written exactly so.
+ */
+export const PHASE = `(CASE WHEN status = 'completed' THEN outcome ELSE status END)`;
+
+/**
+ * The SQL conditions of a filter, with their values appended to `values` (placeholders follow
+ * on from what `values` already holds). Each condition matches an index (see migration 0007).
+ */
+export function filterConditions(filter: EventFilter, values: unknown[]): string[] {
+  const conditions: string[] = [];
+  const param = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  // Completed events are most of the table: the received-time index serves them best.
+  if (filter.status === 'completed') conditions.push(`status = 'completed'`);
+  else if (filter.status !== undefined) conditions.push(`${PHASE} = ${param(filter.status)}`);
+  if (filter.outcome !== undefined) conditions.push(`${PHASE} = ${param(filter.outcome)}`);
+  if (filter.leadId !== undefined) conditions.push(`lead_id = ${param(filter.leadId)}`);
+  if (filter.errorCode !== undefined) conditions.push(`error_code = ${param(filter.errorCode)}`);
+  if (filter.hookAction !== undefined) conditions.push(`hook_action = ${param(filter.hookAction)}`);
+  if (filter.since !== undefined) conditions.push(`received_at >= ${param(filter.since)}`);
+  if (filter.until !== undefined) conditions.push(`received_at < ${param(filter.until)}`);
+  return conditions;
+}

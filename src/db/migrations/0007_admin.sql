@@ -1,0 +1,60 @@
+-- Up Migration
+
+-- An operator can queue a finished event again (reprocess, replay). Attempts keep counting (they
+-- fence the event's writes), but those made before the requeue do not count against the retry
+-- budget of the new run: `uncounted_attempts` holds how many not to count. Waits imposed by this
+-- service's own provider pacing are not counted either (a replay of thousands queues behind the
+-- limiter instead of exhausting its retries).
+ALTER TABLE webhook_events
+  ADD COLUMN uncounted_attempts integer NOT NULL DEFAULT 0,
+  ADD COLUMN requeued_at        timestamptz;
+
+-- The admin lists, newest first by (received_at, id) and paged by keyset, each filter on an index
+-- that hands rows over in that order, so a page reads about a page of rows however big the
+-- table. `phase` is the status, or for a completed event its outcome: one index serves both
+-- filters (the completed events, most of the table, are served by the received-time index).
+CREATE INDEX webhook_events_received_idx ON webhook_events (received_at, id);
+CREATE INDEX webhook_events_phase_idx ON webhook_events
+  ((CASE WHEN status = 'completed' THEN outcome ELSE status END), received_at, id);
+-- Error codes are set on failed and retrying events only: a small index.
+CREATE INDEX webhook_events_error_code_idx ON webhook_events (error_code, received_at, id)
+  WHERE error_code IS NOT NULL;
+
+-- Event counts by status per UTC day, for days that can no longer change by themselves (old
+-- enough, nothing unfinished): `stats` adds these up and counts only the days not sealed, never
+-- the whole table. Queuing an event of a sealed day again unseals that day.
+CREATE TABLE event_day_counts (
+  day       timestamptz PRIMARY KEY, -- start of the UTC day
+  counts    jsonb       NOT NULL,    -- {"completed": n, "failed": n, ...}
+  sealed_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Provider health as each process running provider calls last reported it (every few seconds),
+-- so any process, and the command line, can answer `stats`.
+CREATE TABLE provider_health (
+  provider        text        NOT NULL,
+  process         text        NOT NULL,
+  breaker         text        NOT NULL CHECK (breaker IN ('closed', 'open', 'half_open')),
+  last_error_code text,
+  last_error_at   timestamptz,
+  updated_at      timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (provider, process)
+);
+
+-- Calls and errors per provider and minute, added up across processes; kept a day.
+CREATE TABLE provider_calls (
+  provider text        NOT NULL,
+  minute   timestamptz NOT NULL,
+  calls    integer     NOT NULL DEFAULT 0,
+  errors   integer     NOT NULL DEFAULT 0,
+  PRIMARY KEY (provider, minute)
+);
+
+-- Down Migration
+DROP TABLE provider_calls;
+DROP TABLE provider_health;
+DROP TABLE event_day_counts;
+DROP INDEX webhook_events_error_code_idx;
+DROP INDEX webhook_events_phase_idx;
+DROP INDEX webhook_events_received_idx;
+ALTER TABLE webhook_events DROP COLUMN requeued_at, DROP COLUMN uncounted_attempts;
