@@ -161,7 +161,7 @@ export function startHealthReports(
       .finally(() => (running = undefined));
     return running;
   };
-  const timer = setInterval(report, intervalMs);
+  const timer = setInterval(() => void report(), intervalMs);
   timer.unref();
   void report();
   return {
