@@ -7,6 +7,17 @@ import { fetchDossierStep } from './fetch-dossier-step.ts';
 import { findCpfStep } from './find-cpf-step.ts';
 import { storePersonStep } from './store-person-step.ts';
 
+/** The workflow's steps by name, in order: how operators see an event's timeline. */
+export const ENRICHMENT_STEP_ORDER = [
+  'check_action',
+  'normalise_contacts',
+  'find_cpf',
+  'fetch_dossier',
+  'store_person',
+  'compose_note',
+  'post_note',
+] as const;
+
 /** `on_close_lead` events are stored and completed without enrichment. */
 export const checkActionStep: Step = {
   name: 'check_action',
