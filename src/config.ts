@@ -299,6 +299,12 @@ export function loadConfig(env: Env): Config {
     adminToken: text('ADMIN_TOKEN'),
   };
 
+  const adminToken = text('ADMIN_TOKEN');
+  if (production && adminToken === undefined)
+    problems.push('ADMIN_TOKEN is required when NODE_ENV=production');
+  if (production && adminToken !== undefined && adminToken.length < 16)
+    problems.push('ADMIN_TOKEN must be at least 16 characters in production');
+
   if (production) for (const name of missingCredentials) required(name, undefined);
   else if (missingCredentials.length > 0 && !demo) {
     problems.push(

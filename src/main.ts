@@ -3,9 +3,10 @@ import { environmentWithDotenv, loadConfig, type Config } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { createLogger, flushLogs } from './log/logger.ts';
 import { startService, type Role, type RunningService } from './service.ts';
-import { generatedSecret, secretFile } from './webhooks/auth.ts';
+import { ADMIN_TOKEN_FILE, generatedSecret, secretFile } from './webhooks/auth.ts';
+import { ADMIN_PREFIX } from './admin/routes.ts';
 import { WEBHOOK_PATH } from './webhooks/routes.ts';
-import { enrichmentWorkflow } from './enrichment/workflow.ts';
+import { ENRICHMENT_STEP_ORDER, enrichmentWorkflow } from './enrichment/workflow.ts';
 
 /** How long a graceful stop may take before the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 30_000;
@@ -31,10 +32,21 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 try {
   const generated = config.webhook.secrets.length > 0 ? undefined : generatedSecret(config.dataDir);
   const secrets = generated ? [generated.secret] : config.webhook.secrets;
-  service = await startService(config, logger, { role, secrets, workflow: enrichmentWorkflow });
+  // Outside production a missing admin token is generated once and kept (never printed).
+  const adminToken = config.adminToken ?? generatedSecret(config.dataDir, ADMIN_TOKEN_FILE).secret;
+  service = await startService(config, logger, {
+    role,
+    secrets,
+    workflow: enrichmentWorkflow,
+    adminToken,
+    stepOrder: ENRICHMENT_STEP_ORDER,
+  });
   if (stopping)
     await service.stop(); // a signal arrived while starting
-  else if (generated && role !== 'worker') announceHookUrl(service.address, generated);
+  else if (role !== 'worker') {
+    if (generated) announceHookUrl(service.address, generated);
+    if (config.adminToken === undefined) announceAdmin(service.address);
+  }
 } catch (error) {
   logger.fatal({ err: error }, 'startup failed');
   process.exit(1);
@@ -51,9 +63,26 @@ function parseRole(args: readonly string[]): Role {
  * Outside production with a generated secret, the operator needs the full hook URL to give C2S.
  * It goes to stdout as a plain banner, deliberately not through the structured log.
  */
+function publicBase(address: string): string {
+  return (
+    config.http.publicUrl ?? address.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://127.0.0.1')
+  );
+}
+
+/** Where the operators' console is, and where its generated token is kept (the token is not printed). */
+function announceAdmin(address: string): void {
+  const base = publicBase(address);
+  process.stdout.write(
+    [
+      `  Admin API: ${base}${ADMIN_PREFIX} (reference: ${base}/docs), or \`npx c2s-enricher\`.`,
+      `  No ADMIN_TOKEN set: its bearer token is kept in ${secretFile(config.dataDir, ADMIN_TOKEN_FILE)}.`,
+      '',
+    ].join('\n') + '\n',
+  );
+}
+
 function announceHookUrl(address: string, { secret, created }: { secret: string; created: boolean }): void {
-  const base =
-    config.http.publicUrl ?? address.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://127.0.0.1');
+  const base = publicBase(address);
   process.stdout.write(
     [
       '',

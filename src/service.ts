@@ -17,6 +17,9 @@ import type { Step } from './workflow/runner.ts';
 import { startWorker } from './workflow/worker.ts';
 import { removeRuntime, writeRuntime } from './runtime.ts';
 import { startDemoProviders } from './demo.ts';
+import { hostname } from 'node:os';
+import { createHealthRecorder, startHealthReports } from './providers/health.ts';
+import { startDaySealing } from './admin/day-counts.ts';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -36,6 +39,10 @@ export interface ServiceOptions {
   /** Webhook secrets in force (configured, or generated outside production). */
   readonly secrets: readonly string[];
   readonly workflow: (deps: WorkflowDeps) => readonly Step[];
+  /** The admin API's token; absent: no admin API. */
+  readonly adminToken?: string | undefined;
+  /** The workflow's step names in order, for the admin API's timelines. */
+  readonly stepOrder?: readonly string[];
 }
 
 export interface RunningService {
@@ -99,6 +106,7 @@ export async function startService(
     const metrics = createMetrics();
     registerStateGauges(metrics, healthDb);
 
+    const processId = `${hostname()}:${process.pid}`;
     let simulators: Readonly<Record<string, string>> = {};
     if (options.role !== 'api') {
       // No provider credentials at all (never in production): demo mode, against the simulators.
@@ -107,8 +115,17 @@ export async function startService(
         simulators = demo.simulators;
         stops.unshift({ name: 'simulators', stop: () => demo.close() });
       }
-      const providers = createProviders(demo?.endpoints ?? providerEndpoints(config.providers), metrics);
+      const health = createHealthRecorder();
+      const providers = createProviders(
+        demo?.endpoints ?? providerEndpoints(config.providers),
+        metrics,
+        health,
+      );
       stops.unshift({ name: 'providers', stop: () => providers.close() });
+      const reports = startHealthReports(healthDb, health, processId, (error) =>
+        logger.warn({ err: error }, 'provider health could not be reported'),
+      );
+      stops.unshift({ name: 'provider health reports', stop: () => reports.stop() });
       const worker = await startWorker({
         db,
         databaseUrl: server.url,
@@ -123,6 +140,14 @@ export async function startService(
       stops.unshift({ name: 'worker', stop: () => worker.stop() });
     }
 
+    const serveAdmin = options.role !== 'worker' && options.adminToken !== undefined;
+    if (serveAdmin) {
+      const sealing = startDaySealing(healthDb, (error) =>
+        logger.warn({ err: error }, 'event day counts could not be sealed'),
+      );
+      stops.unshift({ name: 'day sealing', stop: () => sealing.stop() });
+    }
+    const wake = createWaker(db);
     const app = await buildApp({
       db,
       healthDb,
@@ -132,10 +157,10 @@ export async function startService(
         requestTimeoutMs: config.webhook.requestTimeoutMs,
         trustedProxies: config.webhook.trustedProxies,
       },
-      webhook:
-        options.role === 'worker'
-          ? undefined
-          : { ...config.webhook, secrets: options.secrets, wake: createWaker(db) },
+      webhook: options.role === 'worker' ? undefined : { ...config.webhook, secrets: options.secrets, wake },
+      admin: serveAdmin
+        ? { token: options.adminToken, stepOrder: options.stepOrder ?? [], wake }
+        : undefined,
     });
     stops.unshift({ name: 'http server', stop: () => app.close() });
     const address = await app.listen({ host: config.http.host, port: config.http.port });

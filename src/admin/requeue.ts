@@ -14,8 +14,8 @@ import { DAY_COUNTS_LOCK } from './day-counts.ts';
  */
 
 /** Where a requeued event's run starts: at its first step that did not succeed, or from scratch. */
-export type RequeueFrom = 'failed_step' | 'start';
-export const REQUEUE_FROM: readonly RequeueFrom[] = ['failed_step', 'start'];
+export const REQUEUE_FROM = ['failed_step', 'start'] as const;
+export type RequeueFrom = (typeof REQUEUE_FROM)[number];
 
 /**
  * Queues the events of `$1` again, those still eligible: finished (not received or processing)

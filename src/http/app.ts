@@ -7,6 +7,10 @@ import { requestPath } from '../log/mask.ts';
 import type { Metrics } from '../metrics.ts';
 import { webhookRoutes, type WebhookOptions } from '../webhooks/routes.ts';
 import { healthRoutes } from './health.ts';
+import { adminRoutes, ADMIN_PREFIX, type AdminOptions } from '../admin/routes.ts';
+import { DOCS_UI, OPENAPI } from './api-docs.ts';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
 
@@ -23,6 +27,8 @@ export interface AppDeps {
   readonly metrics: Metrics;
   /** Absent for a worker-only process: it serves health and metrics, not the webhook. */
   readonly webhook: Omit<WebhookOptions, 'db' | 'metrics' | 'logger'> | undefined;
+  /** Absent: no admin API (a worker-only process). */
+  readonly admin?: Omit<AdminOptions, 'db'> | undefined;
   /** Readiness reads through this pool, so probes never take the workers' connections (default `db`). */
   readonly healthDb?: pg.Pool;
   readonly server?: {
@@ -113,8 +119,12 @@ export async function buildApp(deps: AppDeps) {
     } satisfies ErrorAnswer['body']),
   );
 
+  // First: the document is gathered from the routes registered after it.
+  await app.register(swagger, OPENAPI);
+  await app.register(swaggerUi, DOCS_UI);
   await app.register(healthRoutes, { db: deps.healthDb ?? deps.db, metrics });
   if (deps.webhook) await app.register(webhookRoutes, { ...deps.webhook, db: deps.db, metrics, logger });
+  if (deps.admin) await app.register(adminRoutes, { ...deps.admin, db: deps.db, prefix: ADMIN_PREFIX });
   return app;
 }
 

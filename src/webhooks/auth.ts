@@ -32,31 +32,37 @@ export function presentedToken(headers: Record<string, unknown>, query: unknown)
   return undefined;
 }
 
-const SECRET_FILE = 'webhook-secret';
+/** Files in the data directory holding secrets generated outside production. */
+export const WEBHOOK_SECRET_FILE = 'webhook-secret';
+export const ADMIN_TOKEN_FILE = 'admin-token';
 
-/** Where the generated secret is kept in a data directory. */
-export function secretFile(dataDir: string): string {
-  return join(dataDir, SECRET_FILE);
+/** Where a generated secret is kept in a data directory. */
+export function secretFile(dataDir: string, name = WEBHOOK_SECRET_FILE): string {
+  return join(dataDir, name);
 }
 
 /** The secret a previous start generated in `dataDir`, if any (for the operator commands). */
-export function keptSecret(dataDir: string): string | undefined {
-  const file = secretFile(dataDir);
+export function keptSecret(dataDir: string, name = WEBHOOK_SECRET_FILE): string | undefined {
+  const file = secretFile(dataDir, name);
   if (!existsSync(file)) return undefined;
   const kept = readFileSync(file, 'utf8').trim();
   return kept === '' ? undefined : kept;
 }
 
 /**
- * Outside production a missing WEBHOOK_SECRET is generated once and kept in the data directory,
- * so the hook URL given to C2S stays valid across restarts. `created` says whether this call
- * generated it (the banner must not claim so when it read the one kept earlier).
+ * Outside production a missing WEBHOOK_SECRET (or ADMIN_TOKEN, `name` ADMIN_TOKEN_FILE) is
+ * generated once and kept in the data directory, so the hook URL given to C2S stays valid across
+ * restarts. `created` says whether this call generated it (the banner must not claim so when it
+ * read the one kept earlier).
  */
-export function generatedSecret(dataDir: string): { secret: string; created: boolean } {
-  const kept = keptSecret(dataDir);
+export function generatedSecret(
+  dataDir: string,
+  name = WEBHOOK_SECRET_FILE,
+): { secret: string; created: boolean } {
+  const kept = keptSecret(dataDir, name);
   if (kept !== undefined) return { secret: kept, created: false };
   mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(24).toString('base64url');
-  writeFileSync(secretFile(dataDir), `${secret}\n`, { mode: 0o600 });
+  writeFileSync(secretFile(dataDir, name), `${secret}\n`, { mode: 0o600 });
   return { secret, created: true };
 }

@@ -4,10 +4,12 @@ import { createLogger } from '../../src/log/logger.ts';
 import { startService as startRealService, type Role, type WorkflowDeps } from '../../src/service.ts';
 import type { Step } from '../../src/workflow/runner.ts';
 import { WEBHOOK_PATH } from '../../src/webhooks/routes.ts';
+import { ENRICHMENT_STEP_ORDER } from '../../src/enrichment/workflow.ts';
 import { defer } from './cleanup.ts';
 import { freshDatabase, type TestDatabase } from './database.ts';
 
 export const SECRET = 'test-secret-do-not-use-0123456789';
+export const ADMIN_TOKEN = 'test-admin-token-do-not-use-0123';
 
 /**
  * A full set of fake provider credentials: the service refuses a partial set, and with none it
@@ -71,6 +73,7 @@ export async function startService(t: TestContext, options: StartOptions = {}): 
     DB_URL: database.url,
     HOST: '127.0.0.1',
     PORT: '0',
+    ADMIN_TOKEN,
     ...FAKE_PROVIDERS,
     ...options.env,
   });
@@ -78,6 +81,8 @@ export async function startService(t: TestContext, options: StartOptions = {}): 
     role: options.role ?? 'api',
     secrets: config.webhook.secrets,
     workflow: options.workflow ?? (() => []),
+    adminToken: config.adminToken,
+    stepOrder: ENRICHMENT_STEP_ORDER,
   });
   let stopped = false;
   const stop = async () => {
