@@ -119,6 +119,8 @@ export type LookupFault =
 
 export interface StandingFaults<F = Fault> {
   readonly latencyMs?: number;
+  /** The provider's own rate limit: calls beyond this many in any one second answer 429. */
+  readonly ratePerSecond?: number;
   /** Share of calls (0..1) that get `errorFault`. */
   readonly errorRate?: number;
   readonly errorFault?: F;
@@ -131,12 +133,21 @@ export interface FaultRequest<F = Fault> {
   readonly times?: number;
   readonly latencyMs?: number;
   readonly errorRate?: number;
+  readonly ratePerSecond?: number;
   readonly reset?: boolean;
 }
 
 export class FaultPlan<F extends { readonly kind: string } = Fault> {
   readonly #queued = new Map<string, F[]>();
   readonly #standing = new Map<string, StandingFaults<F>>();
+  /** Recent call times per route, for the standing rate limit. */
+  readonly #recent = new Map<string, number[]>();
+  #rateLimited = 0;
+
+  /** Calls answered 429 by a standing rate limit so far. */
+  get rateLimited(): number {
+    return this.#rateLimited;
+  }
 
   /** The next `times` calls of `route` get `fault`. */
   failNext(route: string, fault: F, times = 1): void {
@@ -153,11 +164,17 @@ export class FaultPlan<F extends { readonly kind: string } = Fault> {
   reset(): void {
     this.#queued.clear();
     this.#standing.clear();
+    this.#recent.clear();
   }
 
   /** What the next call of `route` suffers: a latency and possibly a fault. */
   draw(route: string): { latencyMs: number; fault: F | undefined } {
     const standing = this.#standing.get(route) ?? this.#standing.get('*') ?? {};
+    if (standing.ratePerSecond !== undefined && this.#overLimit(route, standing.ratePerSecond)) {
+      this.#rateLimited++;
+      const limited = { kind: 'status', status: 429, retryAfterSeconds: 1 } as const;
+      return { latencyMs: standing.latencyMs ?? 0, fault: limited as unknown as F };
+    }
     const queued = this.#queued.get(route)?.shift();
     const random =
       standing.errorRate !== undefined && Math.random() < standing.errorRate
@@ -166,15 +183,29 @@ export class FaultPlan<F extends { readonly kind: string } = Fault> {
     return { latencyMs: standing.latencyMs ?? 0, fault: queued ?? random ?? undefined };
   }
 
+  /** Counts this call, and says whether it is over the limit of calls in the last second. */
+  #overLimit(route: string, perSecond: number): boolean {
+    const now = Date.now();
+    const recent = (this.#recent.get(route) ?? []).filter((at) => at > now - 1000);
+    recent.push(now);
+    this.#recent.set(route, recent);
+    return recent.length > perSecond;
+  }
+
   /** Applies a control-route request: reset, then queue a one-off fault or set standing ones. */
   apply(request: FaultRequest<F>): void {
     if (request.reset) this.reset();
     if (request.route && request.fault) this.failNext(request.route, request.fault, request.times ?? 1);
-    if (request.route && (request.latencyMs !== undefined || request.errorRate !== undefined)) {
+    const standing =
+      request.latencyMs !== undefined ||
+      request.errorRate !== undefined ||
+      request.ratePerSecond !== undefined;
+    if (request.route && standing) {
       this.set(request.route, {
         latencyMs: request.latencyMs,
         errorRate: request.errorRate,
         errorFault: request.fault,
+        ratePerSecond: request.ratePerSecond,
       });
     }
   }
