@@ -80,7 +80,7 @@ export async function listEvents(
   const { rows } = await db.query<EventSummary>(
     `SELECT ${SUMMARY_COLUMNS} FROM webhook_events
      ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
-     ORDER BY received_at DESC, id DESC LIMIT $${values.length}`,
+     ORDER BY webhook_events.received_at DESC, webhook_events.id DESC LIMIT $${values.length}`,
     values,
   );
   const events = rows.slice(0, limit);
