@@ -14,6 +14,12 @@ import { withTransaction } from '../db/transaction.ts';
  */
 export const DAY_COUNTS_LOCK = 0x2c5e_da11;
 
+/*
+ * Days are UTC days, stepped in `interval '24 hours'`: a UTC day always lasts 24 hours, while
+ * `interval '1 day'` is a calendar day of the session's time zone (23 or 25 hours across a
+ * daylight-saving change), which would shift every later day off midnight UTC.
+ */
+
 /** Days still counted live: events usually settle within hours, retries within the retry window. */
 export const SEAL_AFTER_DAYS = 2;
 
@@ -32,12 +38,12 @@ export async function sealDays(db: pg.Pool): Promise<number> {
       const { rowCount } = await client.query(
         `WITH bounds AS (
            SELECT date_trunc('day', (SELECT min(received_at) FROM webhook_events), 'UTC') AS first,
-                  date_trunc('day', now(), 'UTC') - $1 * interval '1 day' AS last
+                  date_trunc('day', now(), 'UTC') - $1 * interval '24 hours' AS last
          ), open_days AS (
            SELECT DISTINCT date_trunc('day', received_at, 'UTC') AS day FROM webhook_events
            WHERE status IN ('received', 'processing')
          ), candidates AS (
-           SELECT d AS day FROM bounds, generate_series(bounds.first, bounds.last - interval '1 day', interval '1 day') d
+           SELECT d AS day FROM bounds, generate_series(bounds.first, bounds.last - interval '24 hours', interval '24 hours') d
            WHERE NOT EXISTS (SELECT 1 FROM event_day_counts c WHERE c.day = d)
              AND d NOT IN (SELECT day FROM open_days)
            ORDER BY d LIMIT $2
@@ -46,7 +52,7 @@ export async function sealDays(db: pg.Pool): Promise<number> {
          SELECT c.day, coalesce((
            SELECT jsonb_object_agg(status, n) FROM (
              SELECT status, count(*) AS n FROM webhook_events
-             WHERE received_at >= c.day AND received_at < c.day + interval '1 day' GROUP BY status) s), '{}')
+             WHERE received_at >= c.day AND received_at < c.day + interval '24 hours' GROUP BY status) s), '{}')
          FROM candidates c
          ON CONFLICT (day) DO NOTHING`,
         [SEAL_AFTER_DAYS, SEAL_BATCH_DAYS],
@@ -70,17 +76,17 @@ export async function eventsByStatus(db: pg.Pool | pg.PoolClient): Promise<Recor
               date_trunc('day', now(), 'UTC') AS today
      ),
      live_days AS (
-       SELECT d AS day FROM bounds, generate_series(bounds.first, bounds.today, interval '1 day') d
+       SELECT d AS day FROM bounds, generate_series(bounds.first, bounds.today, interval '24 hours') d
        WHERE NOT EXISTS (SELECT 1 FROM sealed WHERE sealed.day = d)
      )
      SELECT key AS status, sum(value::bigint)::text AS n FROM sealed, jsonb_each_text(counts) GROUP BY key
      UNION ALL
      SELECT e.status, count(*)::text FROM live_days
-       JOIN webhook_events e ON e.received_at >= live_days.day AND e.received_at < live_days.day + interval '1 day'
+       JOIN webhook_events e ON e.received_at >= live_days.day AND e.received_at < live_days.day + interval '24 hours'
      GROUP BY e.status
      UNION ALL
      -- Anything stamped after today began (clock skew between hosts): counted, not lost.
-     SELECT e.status, count(*)::text FROM bounds JOIN webhook_events e ON e.received_at >= bounds.today + interval '1 day'
+     SELECT e.status, count(*)::text FROM bounds JOIN webhook_events e ON e.received_at >= bounds.today + interval '24 hours'
      GROUP BY e.status`,
   );
   const counts: Record<string, number> = {};
