@@ -16,6 +16,7 @@ const PRODUCTION: Env = {
   DIRETRIX_USER: 'user',
   DIRETRIX_PASS: 'pass',
   WORK_API: 'work-token',
+  ADMIN_TOKEN: 'production-admin-token-0123456789',
 };
 
 function configError(env: Env): ConfigError {
@@ -117,6 +118,7 @@ test('a URL that does not parse is reported without its value', () => {
 test('production with nothing set lists every missing setting', () => {
   const error = configError({ NODE_ENV: 'production' });
   assert.deepEqual([...error.problems].sort(), [
+    'ADMIN_TOKEN is required when NODE_ENV=production',
     'C2S_TOKEN is required when NODE_ENV=production',
     'DB_URL (or DATABASE_URL) is required when NODE_ENV=production',
     'DIRETRIX_BASE_URL is required when NODE_ENV=production',

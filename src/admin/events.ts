@@ -99,8 +99,16 @@ const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([0-9a-f-]{36})$
 
 function decodeCursor(cursor: string): [string, string] {
   const match = CURSOR.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match) throw new AdminInputError('cursor is not one this API returned', 'invalid_cursor');
+  // Shaped like ours but no real time or uuid (tampered): refused here, not by PostgreSQL's casts.
+  if (!match || !isEventId(match[2]!) || !isUtcInstant(match[1]!))
+    throw new AdminInputError('cursor is not one this API returned', 'invalid_cursor');
   return [match[1]!, match[2]!];
+}
+
+/** `2026-12-01T09:00:00.123456Z` names a real instant (no 2026-02-30, no 25:00). */
+function isUtcInstant(text: string): boolean {
+  const at = new Date(text);
+  return !Number.isNaN(at.getTime()) && at.toISOString().slice(0, 23) === text.slice(0, 23);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -41,16 +41,47 @@ export interface RawFilter {
   readonly until?: string | undefined;
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/;
 const ERROR_CODE = /^[a-z0-9_]{1,64}$/;
 const MAX_LEAD_ID = 200;
 
+/**
+ * An instant as RFC 3339 text gave it: a Date (milliseconds) that keeps the microseconds too,
+ * as PostgreSQL stores received times, so that an event's `received_at` given back as `since`
+ * or `until` is matched exactly.
+ */
+export class Instant extends Date {
+  /** UTC with microseconds: `2026-12-01T12:00:00.123456Z`. */
+  readonly micros: string;
+
+  constructor(text: string, fraction: string) {
+    super(text);
+    this.micros = `${this.toISOString().slice(0, 19)}.${fraction.padEnd(6, '0').slice(0, 6)}Z`;
+  }
+}
+
+/** A Date as a filter compares it: to the microsecond when it is an Instant. */
+function preciseText(at: Date): string {
+  return at instanceof Instant ? at.micros : at.toISOString().replace('Z', '000Z');
+}
+
 /** An RFC 3339 instant, or a clear refusal naming the field. */
-export function parseInstant(field: string, value: string): Date {
-  const at = RFC3339.test(value) ? new Date(value) : undefined;
-  if (at === undefined || Number.isNaN(at.getTime()))
+export function parseInstant(field: string, value: string): Instant {
+  const match = RFC3339.exec(value);
+  // Date rolls 2026-02-30 over to 2026-03-02 and 24:00 to the next day: refuse what is no real instant.
+  const valid =
+    match !== null &&
+    isCalendarDay(+match[1]!, +match[2]!, +match[3]!) &&
+    !Number.isNaN(new Date(value).getTime());
+  if (!valid)
     throw new AdminInputError(`${field} must be an RFC 3339 date-time such as 2026-12-01T09:00:00Z`);
-  return at;
+  return new Instant(value, match[5] ?? '');
+}
+
+function isCalendarDay(year: number, month: number, day: number): boolean {
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 function oneOf<T extends string>(field: string, value: string, allowed: readonly T[]): T {
@@ -77,7 +108,7 @@ export function parseFilter(raw: RawFilter): EventFilter {
   }
   if (raw.since !== undefined) filter.since = parseInstant('since', raw.since);
   if (raw.until !== undefined) filter.until = parseInstant('until', raw.until);
-  if (filter.since && filter.until && filter.since >= filter.until)
+  if (filter.since && filter.until && preciseText(filter.since) >= preciseText(filter.until))
     throw new AdminInputError('since must be before until');
   return filter;
 }
@@ -109,7 +140,8 @@ export function filterConditions(filter: EventFilter, values: unknown[]): string
   if (filter.leadId !== undefined) conditions.push(`lead_id = ${param(filter.leadId)}`);
   if (filter.errorCode !== undefined) conditions.push(`error_code = ${param(filter.errorCode)}`);
   if (filter.hookAction !== undefined) conditions.push(`hook_action = ${param(filter.hookAction)}`);
-  if (filter.since !== undefined) conditions.push(`received_at >= ${param(filter.since)}`);
-  if (filter.until !== undefined) conditions.push(`received_at < ${param(filter.until)}`);
+  // As text: a Date parameter would lose the microseconds received times have.
+  if (filter.since !== undefined) conditions.push(`received_at >= ${param(preciseText(filter.since))}`);
+  if (filter.until !== undefined) conditions.push(`received_at < ${param(preciseText(filter.until))}`);
   return conditions;
 }

@@ -37,7 +37,8 @@ export function maskNameForAdmin(name: string): string {
 
 const CPF_TEXT = /\b\d{3}\.?\d{3}\.?\d{3}-?\d{2}\b/g;
 const EMAIL_TEXT = /[\w.+-]+@[\w-]+(\.[\w-]+)+/g;
-const PHONE_TEXT = /\+?\d[\d .()/-]{6,}\d/g;
+// An opening parenthesis belongs to the number it starts: `(11) 98765-4321`.
+const PHONE_TEXT = /\+?\(?\d[\d .()/-]{6,}\d/g;
 
 /** Free text that may quote a contact (a lead's description): e-mails, CPFs and phones masked. */
 export function maskFreeText(text: string): string {
@@ -70,18 +71,35 @@ export function maskPayload(payload: unknown): unknown {
 
 const MAX_DEPTH = 64;
 
+/** Keys whose values are ids (`id`, `lead_id`, `sellerId`): kept, a digit run in one is no phone. */
+const ID_KEY = /^id$|_id$|[a-z]Id$/;
+/** Values that are ids or times on their own, never contacts: kept when no field says otherwise. */
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DATE_TIME_TEXT = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?$/;
+
+function keptAsIs(text: string): boolean {
+  return UUID_TEXT.test(text) || DATE_TIME_TEXT.test(text);
+}
+
 function walk(value: unknown, masker: Masker | undefined, depth: number): unknown {
   if (depth > MAX_DEPTH) return '…';
-  if (typeof value === 'string') return masker ? masker(value) : maskFreeText(value);
+  if (typeof value === 'string')
+    return masker ? masker(value) : keptAsIs(value) ? value : maskFreeText(value);
   // A number under a contact field (a phone sent as a number) is masked as text.
   if (typeof value === 'number') return masker ? masker(String(value)) : value;
   if (Array.isArray(value)) return value.map((item) => walk(item, masker, depth + 1));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([key, child]) => [
-        key,
-        walk(child, FIELD_MASKS.find(([pattern]) => pattern.test(key))?.[1] ?? masker, depth + 1),
-      ]),
+      Object.entries(value).map(([key, child]) => {
+        const field = FIELD_MASKS.find(([pattern]) => pattern.test(key))?.[1];
+        if (
+          field === undefined &&
+          ID_KEY.test(key) &&
+          (typeof child === 'string' || typeof child === 'number')
+        )
+          return [key, child];
+        return [key, walk(child, field ?? masker, depth + 1)];
+      }),
     );
   }
   return value;
