@@ -158,9 +158,7 @@ export async function startService(
         trustedProxies: config.webhook.trustedProxies,
       },
       webhook: options.role === 'worker' ? undefined : { ...config.webhook, secrets: options.secrets, wake },
-      admin: serveAdmin
-        ? { token: options.adminToken, stepOrder: options.stepOrder ?? [], wake }
-        : undefined,
+      admin: serveAdmin ? { token: options.adminToken, stepOrder: options.stepOrder ?? [], wake } : undefined,
     });
     stops.unshift({ name: 'http server', stop: () => app.close() });
     const address = await app.listen({ host: config.http.host, port: config.http.port });
