@@ -67,7 +67,14 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookOption
 
   app.post(WEBHOOK_PATH, {
     bodyLimit: options.bodyLimitBytes,
-    schema: { response: webhookResponses },
+    schema: {
+      summary: 'Receive C2S lead events: one event or an array (the body is read as JSON text)',
+      description:
+        'Each event is identified by (lead_id, updated_at) and stored once. Secret in X-Webhook-Token or ?token=.',
+      tags: ['webhook'],
+      security: [{ webhookToken: [] }],
+      response: webhookResponses,
+    },
     onRequest,
     handler: async (request, reply) => {
       const answer = await ingest(typeof request.body === 'string' ? request.body : '', request.id);
