@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { AdminInputError } from './errors.ts';
-import { filterConditions, type EventFilter } from './filter.ts';
+import { filterConditions, PHASE, type EventFilter } from './filter.ts';
 import { maskPayload } from './masking.ts';
 
 /** One event as operators see it in lists (the spec's `EventSummary`). */
@@ -178,4 +178,24 @@ export async function leadHistory(db: pg.Pool, leadId: string): Promise<LeadHist
     ),
   ]);
   return { lead_id: leadId, events: events.rows, notes: notes.rows };
+}
+
+export interface FailureGroup {
+  readonly error_code: string;
+  readonly count: number;
+  readonly last_failed_at: string | null;
+}
+
+/**
+ * Failed events grouped by error code, most frequent first: what failed and why, at a glance.
+ * Reads the failed events only, through the phase index.
+ */
+export async function failureGroups(db: pg.Pool): Promise<FailureGroup[]> {
+  const { rows } = await db.query<FailureGroup>(
+    `SELECT coalesce(error_code, 'unknown') AS error_code, count(*)::int AS count,
+            ${iso('max(processed_at)')} AS last_failed_at
+     FROM webhook_events WHERE ${PHASE} = 'failed'
+     GROUP BY 1 ORDER BY count DESC, error_code`,
+  );
+  return rows;
 }

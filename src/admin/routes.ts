@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { Static } from 'typebox';
 import { createTokenVerifier } from '../webhooks/auth.ts';
 import { AdminError, AdminInputError } from './errors.ts';
-import { eventDetail, leadHistory, listEvents } from './events.ts';
+import { eventDetail, failureGroups, leadHistory, listEvents } from './events.ts';
 import { parseFilter, type RawFilter } from './filter.ts';
 import { replayEvents, reprocessEvent, reprocessRefusal, type RequeueFrom } from './requeue.ts';
 import * as schemas from './schemas.ts';
@@ -150,6 +150,19 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions) {
         throw new AdminError('not_found', 404, 'no event of that lead was ever received');
       return history;
     },
+  );
+
+  app.get(
+    '/failures',
+    {
+      schema: {
+        summary: 'Failed events grouped by error code, most frequent first',
+        tags: ['admin'],
+        security: SECURITY,
+        response: { 200: schemas.Failures, 401: schemas.AdminErrorBody },
+      },
+    },
+    async () => ({ failures: await failureGroups(db) }),
   );
 
   app.get(

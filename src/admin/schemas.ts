@@ -148,3 +148,13 @@ export const Stats = Type.Object({
     last_found: nullable(Type.Integer()),
   }),
 });
+
+export const Failures = Type.Object({
+  failures: Type.Array(
+    Type.Object({
+      error_code: Type.String(),
+      count: Type.Integer(),
+      last_failed_at: nullableInstant('When the last of them failed'),
+    }),
+  ),
+});

@@ -9,6 +9,7 @@ import { webhookRoutes, type WebhookOptions } from '../webhooks/routes.ts';
 import { healthRoutes } from './health.ts';
 import { adminRoutes, ADMIN_PREFIX, type AdminOptions } from '../admin/routes.ts';
 import { DOCS_UI, OPENAPI } from './api-docs.ts';
+import { dashboardRoutes } from '../dashboard/routes.ts';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 
@@ -124,7 +125,10 @@ export async function buildApp(deps: AppDeps) {
   await app.register(swaggerUi, DOCS_UI);
   await app.register(healthRoutes, { db: deps.healthDb ?? deps.db, metrics });
   if (deps.webhook) await app.register(webhookRoutes, { ...deps.webhook, db: deps.db, metrics, logger });
-  if (deps.admin) await app.register(adminRoutes, { ...deps.admin, db: deps.db, prefix: ADMIN_PREFIX });
+  if (deps.admin) {
+    await app.register(adminRoutes, { ...deps.admin, db: deps.db, prefix: ADMIN_PREFIX });
+    await app.register(dashboardRoutes);
+  }
   return app;
 }
 

@@ -21,6 +21,10 @@ export interface C2sSimulator {
   putLead(leadId: string, attributes: Record<string, unknown>): void;
   /** Hook URL subscribed per action. */
   subscriptions(): Record<string, string>;
+  /** Answers every call about this lead (read, note) with 404, as for a lead deleted in C2S. */
+  removeLead(leadId: string): void;
+  /** Undoes `removeLead`. */
+  restoreLead(leadId: string): void;
   close(): Promise<void>;
 }
 
@@ -43,6 +47,7 @@ export async function startC2sSimulator(options: C2sSimulatorOptions): Promise<C
   const callCounts = new Map<string, number>();
   const subscriptions = new Map<string, string>();
   const leads = new Map<string, Record<string, unknown>>();
+  const removed = new Set<string>();
 
   const server: Server = createServer((req, res) => {
     void handle(req, res).catch(() => {
@@ -75,6 +80,7 @@ export async function startC2sSimulator(options: C2sSimulatorOptions): Promise<C
     if ((route === 'create_message') !== (req.method === 'POST'))
       return send(res, 405, { error: 'method_not_allowed' });
     callCounts.set(route, (callCounts.get(route) ?? 0) + 1);
+    if (removed.has(leadId)) return send(res, 404, { error: 'not_found' });
 
     const { latencyMs, fault } = faults.draw(route);
     if (latencyMs > 0) await sleep(latencyMs);
@@ -209,6 +215,8 @@ export async function startC2sSimulator(options: C2sSimulatorOptions): Promise<C
     calls: (route) => callCounts.get(route) ?? 0,
     putLead: (leadId, attributes) => void leads.set(leadId, attributes),
     subscriptions: () => Object.fromEntries(subscriptions),
+    removeLead: (leadId) => void removed.add(leadId),
+    restoreLead: (leadId) => void removed.delete(leadId),
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
