@@ -5,6 +5,7 @@ import { createLogger, flushLogs } from './log/logger.ts';
 import { startService, type Role, type RunningService } from './service.ts';
 import { ADMIN_TOKEN_FILE, generatedSecret, secretFile } from './webhooks/auth.ts';
 import { ADMIN_PREFIX } from './admin/routes.ts';
+import { DASHBOARD_PATH } from './dashboard/routes.ts';
 import { WEBHOOK_PATH } from './webhooks/routes.ts';
 import { ENRICHMENT_STEP_ORDER, enrichmentWorkflow } from './enrichment/workflow.ts';
 
@@ -74,8 +75,8 @@ function announceAdmin(address: string): void {
   const base = publicBase(address);
   process.stdout.write(
     [
-      `  Admin API: ${base}${ADMIN_PREFIX} (reference: ${base}/docs), or \`npx c2s-enricher\`.`,
-      `  No ADMIN_TOKEN set: its bearer token is kept in ${secretFile(config.dataDir, ADMIN_TOKEN_FILE)}.`,
+      `  Dashboard: ${base}${DASHBOARD_PATH} (admin API ${base}${ADMIN_PREFIX}, reference ${base}/docs).`,
+      `  No ADMIN_TOKEN set: the token to sign in with is kept in ${secretFile(config.dataDir, ADMIN_TOKEN_FILE)}.`,
       '',
     ].join('\n') + '\n',
   );
