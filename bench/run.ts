@@ -1,5 +1,6 @@
 // `npm run bench`: ingest and whole-pipeline benchmarks, each figure a median over alternating
-// rounds against baselines measured in the same run. Everything runs on 127.0.0.1.
+// rounds against baselines measured in the same run, and the admin API on a million events.
+// Everything runs on 127.0.0.1.
 import autocannon from 'autocannon';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { startC2sSimulator, type C2sSimulator } from '../src/simulators/c2s.ts';
 import { startDiretrixSimulator } from '../src/simulators/diretrix.ts';
 import { createPopulation, type Population } from '../src/simulators/population.ts';
 import { startWorkApiSimulator } from '../src/simulators/workapi.ts';
+import { ADMIN_GOAL_MS, adminScenario, printAdminTable } from './admin.ts';
 import { ROOT, startChild, type Child } from './processes.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -19,8 +21,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PIPELINE_LEADS = Number(process.env.BENCH_PIPELINE_LEADS ?? 5000);
 const SCALING_LEADS = Number(process.env.BENCH_SCALING_LEADS ?? 2000);
 const WORKER_CONCURRENCY = process.env.BENCH_WORKER_CONCURRENCY ?? '64';
-/** Which parts to run (all by default): ingest, pipeline, start, scaling. */
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'ingest,pipeline,start,scaling').split(','));
+/** Which parts to run (all by default): ingest, pipeline, start, scaling, admin. */
+const ALL_SCENARIOS = ['ingest', 'pipeline', 'start', 'scaling', 'admin'];
+const SCENARIOS = new Set(process.env.BENCH_SCENARIOS?.split(',') ?? ALL_SCENARIOS);
 const SECRET = 'bench-secret-0123456789abcdef';
 const PATH = '/api/v1/webhooks/c2s';
 const started = Date.now();
@@ -233,6 +236,7 @@ try {
   if (SCENARIOS.has('pipeline')) await pipelineScenarios();
   if (SCENARIOS.has('start')) await startScenarios();
   if (SCENARIOS.has('scaling')) await scalingScenario();
+  if (SCENARIOS.has('admin')) await adminScenarios();
   await writeResults();
 } finally {
   await stopAll();
@@ -358,6 +362,19 @@ async function scalingScenario(): Promise<void> {
   await simulators.close();
 }
 
+// ---- 7: the admin API on a million events ------------------------------------------------------
+async function adminScenarios(): Promise<void> {
+  Object.assign(
+    results,
+    await adminScenario({
+      log,
+      freshDatabase,
+      startService: (dbUrl, env) => child([...SERVICE, '--role=api'], serviceEnv(dbUrl, env)),
+    }),
+  );
+  await stopAll();
+}
+
 async function writeResults(): Promise<void> {
   const pgVersion = await (async () => {
     const client = new pg.Client({ connectionString: serverUrl });
@@ -386,7 +403,7 @@ async function writeResults(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const json = `${JSON.stringify(results, null, 2)}\n`;
   // A partial run (BENCH_SCENARIOS) never replaces the published figures.
-  const complete = ['ingest', 'pipeline', 'start', 'scaling'].every((name) => SCENARIOS.has(name));
+  const complete = ALL_SCENARIOS.every((name) => SCENARIOS.has(name));
   const file = complete ? 'latest.json' : 'partial.json';
   writeFileSync(join(dir, file), json);
   writeFileSync(join(dir, `${new Date().toISOString().slice(0, 19).replaceAll(':', '-')}.json`), json);
@@ -500,6 +517,8 @@ function printTable(figures: Record<string, unknown>, file: string): void {
     light_e2e_p99_ms: '<= 250',
     rss_mb: '<= 200',
     cold_start_s: '<= 5',
+    admin_list_p99_ms: `<= ${ADMIN_GOAL_MS}`,
+    admin_stats_p99_ms: `<= ${ADMIN_GOAL_MS}`,
   };
   process.stdout.write('\n| figure | value | goal |\n| --- | --- | --- |\n');
   for (const [key, value] of Object.entries(figures)) {
@@ -508,5 +527,6 @@ function printTable(figures: Record<string, unknown>, file: string): void {
   }
   const scaling = figures.scaling_leads_per_s as Record<string, number> | undefined;
   if (scaling) process.stdout.write(`\nscaling (leads/s): ${JSON.stringify(scaling)}\n`);
+  printAdminTable(figures);
   process.stdout.write(`machine: ${JSON.stringify(figures.machine)}\nwritten to ${file}\n`);
 }
