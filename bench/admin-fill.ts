@@ -92,6 +92,19 @@ const PROVIDERS = `
   FROM providers, generate_series(date_trunc('minute', now()) - interval '59 minutes',
                                   date_trunc('minute', now()), interval '1 minute') m`;
 
+/** The per-minute tallies the processes would have reported for the last day's events. */
+const TALLIES = `
+  INSERT INTO event_tallies (minute, kind, n)
+  SELECT date_trunc('minute', received_at), 'received', count(*) FROM webhook_events
+  WHERE received_at >= now() - interval '24 hours' GROUP BY 1
+  UNION ALL
+  SELECT date_trunc('minute', processed_at),
+         CASE WHEN status = 'completed' THEN 'completed:' || outcome ELSE 'failed' END, count(*)
+  FROM webhook_events
+  WHERE received_at >= now() - interval '25 hours' AND processed_at >= now() - interval '24 hours'
+    AND status IN ('completed', 'failed')
+  GROUP BY 1, 2`;
+
 export interface Filled {
   readonly events: number;
   readonly leads: number;
@@ -134,6 +147,7 @@ export async function fillEvents(url: string, events: number): Promise<Filled> {
   await client.connect();
   try {
     await client.query(PROVIDERS);
+    await client.query(TALLIES);
     const seconds = (performance.now() - t0) / 1000;
     const mix: Record<string, Record<string, number>> = {};
     for (const { kind, key, n } of (await client.query<{ kind: string; key: string; n: number }>(MIX)).rows)

@@ -3,7 +3,7 @@
 // as a cross-check, straight through the data layer the routes call.
 import { loadavg } from 'node:os';
 import pg from 'pg';
-import { sealDays } from '../src/admin/day-counts.ts';
+import { sealHours } from '../src/admin/hour-counts.ts';
 import { listEvents, type EventPage } from '../src/admin/events.ts';
 import { parseFilter } from '../src/admin/filter.ts';
 import { readStats } from '../src/admin/stats.ts';
@@ -69,7 +69,7 @@ export async function adminScenario(harness: AdminHarness): Promise<Record<strin
   const pool = new pg.Pool({ connectionString: dbUrl, max: 4 });
   try {
     const prepareSeconds = await settle(pool);
-    log(`  VACUUM ANALYZE, day counts sealed, checkpoint: ${round(prepareSeconds)} s`);
+    log(`  VACUUM ANALYZE, hour counts sealed, checkpoint: ${round(prepareSeconds)} s`);
     const service = await harness.startService(dbUrl, { ADMIN_TOKEN: TOKEN });
     const direct = directReader(pool);
     const http = (await adminApiServed(service.url)) ? httpReader(service.url) : undefined;
@@ -116,14 +116,14 @@ async function migrateDatabase(url: string): Promise<void> {
 
 /**
  * What a table that grew over months has had done to it: vacuumed (hint bits set, visibility map
- * built: the first reads would otherwise write every page) and analysed, the settled days'
+ * built: the first reads would otherwise write every page) and analysed, the settled hours'
  * counts sealed as the service does in the background, and the fill's dirty pages written out so
  * no checkpoint lands in the timings.
  */
 async function settle(pool: pg.Pool): Promise<number> {
   const t0 = performance.now();
   await pool.query('VACUUM (ANALYZE) webhook_events');
-  await sealDays(pool);
+  await sealHours(pool);
   await pool.query('CHECKPOINT');
   return (performance.now() - t0) / 1000;
 }

@@ -19,7 +19,8 @@ import { removeRuntime, writeRuntime } from './runtime.ts';
 import { startDemoProviders } from './demo.ts';
 import { hostname } from 'node:os';
 import { createHealthRecorder, startHealthReports } from './providers/health.ts';
-import { startDaySealing } from './admin/day-counts.ts';
+import { startHourSealing } from './admin/hour-counts.ts';
+import { startTallyReports } from './admin/tallies.ts';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -105,6 +106,11 @@ export async function startService(
     stops.unshift({ name: 'health pool', stop: () => healthDb.end() });
     const metrics = createMetrics();
     registerStateGauges(metrics, healthDb);
+    // Stopped after the HTTP server and the workers (stops run in reverse): the last counts go out.
+    const tallies = startTallyReports(healthDb, metrics, (error) =>
+      logger.warn({ err: error }, 'event tallies could not be reported'),
+    );
+    stops.unshift({ name: 'event tallies', stop: () => tallies.stop() });
 
     const processId = `${hostname()}:${process.pid}`;
     let simulators: Readonly<Record<string, string>> = {};
@@ -142,10 +148,10 @@ export async function startService(
 
     const serveAdmin = options.role !== 'worker' && options.adminToken !== undefined;
     if (serveAdmin) {
-      const sealing = startDaySealing(healthDb, (error) =>
-        logger.warn({ err: error }, 'event day counts could not be sealed'),
+      const sealing = startHourSealing(healthDb, (error) =>
+        logger.warn({ err: error }, 'event hour counts could not be sealed'),
       );
-      stops.unshift({ name: 'day sealing', stop: () => sealing.stop() });
+      stops.unshift({ name: 'hour sealing', stop: () => sealing.stop() });
     }
     const wake = createWaker(db);
     const app = await buildApp({

@@ -3,7 +3,7 @@ import { withTransaction } from '../db/transaction.ts';
 import { AdminError, AdminInputError } from './errors.ts';
 import { filterConditions, isEmptyFilter, type EventFilter } from './filter.ts';
 import { isEventId } from './events.ts';
-import { DAY_COUNTS_LOCK } from './day-counts.ts';
+import { HOUR_COUNTS_LOCK } from './hour-counts.ts';
 
 /**
  * Queuing finished events again: one (reprocess) or a class of them (replay). A requeued event
@@ -22,7 +22,7 @@ export type RequeueFrom = (typeof REQUEUE_FROM)[number];
  * and the newest of their lead (latest wins: an older event never runs after a newer one). The
  * attempts made so far stop counting against the retry budget; the run's time window starts
  * again. From `start`, the step checkpoints go too; from the failed step they stay, and the run
- * resumes where the last one stopped. The day counts of the days touched are unsealed.
+ * resumes where the last one stopped. The hour counts of the hours touched are unsealed.
  */
 const REQUEUE = `
   WITH requeued AS (
@@ -35,16 +35,16 @@ const REQUEUE = `
   ), cleared AS (
     DELETE FROM event_steps s USING requeued r WHERE s.event_id = r.id AND $2 = 'start'
   ), unsealed AS (
-    DELETE FROM event_day_counts d
-    WHERE d.day IN (SELECT date_trunc('day', received_at, 'UTC') FROM requeued)
+    DELETE FROM event_hour_counts c
+    WHERE c.hour IN (SELECT date_trunc('hour', received_at, 'UTC') FROM requeued)
   )
   SELECT id FROM requeued`;
 
 async function requeue(db: pg.Pool, ids: readonly string[], from: RequeueFrom): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   return withTransaction(db, async (client) => {
-    // Shared with other requeues, exclusive with sealing a day (see day-counts.ts).
-    await client.query('SELECT pg_advisory_xact_lock_shared($1)', [DAY_COUNTS_LOCK]);
+    // Shared with other requeues, exclusive with sealing a day (see hour-counts.ts).
+    await client.query('SELECT pg_advisory_xact_lock_shared($1)', [HOUR_COUNTS_LOCK]);
     const { rows } = await client.query<{ id: string }>(REQUEUE, [ids, from]);
     return new Set(rows.map((row) => row.id));
   });

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { REPORT_STALE_MS, type BreakerState } from '../providers/health.ts';
-import { eventsByStatus } from './day-counts.ts';
+import { eventsByStatus } from './hour-counts.ts';
 
 /** The providers `stats` reports on, by the names operators know. */
 export const STATS_PROVIDERS = ['c2s', 'diretrix', 'workapi'] as const;
@@ -39,29 +39,24 @@ export interface Stats {
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
 
 /**
- * The last day's events, through the received-time index: outcomes of the events received in
- * the last 24 hours, and per minute of the last hour those received, completed and failed (an
- * event finishing now after retrying for more than a day is left out of the series).
+ * The last day from the processes' tallies (see tallies.ts): runs completed in the last 24 hours
+ * by outcome, and per minute of the last hour the events received, completed and failed.
  */
 const RECENT = `
   WITH recent AS (
-    SELECT status, outcome, received_at, processed_at FROM webhook_events
-    WHERE received_at >= now() - interval '24 hours'
-  ), counted AS (
-    SELECT date_trunc('minute', received_at) AS minute, 1 AS received, 0 AS completed, 0 AS failed
-    FROM recent WHERE received_at >= date_trunc('minute', now()) - interval '59 minutes'
-    UNION ALL
-    SELECT date_trunc('minute', processed_at), 0, (status = 'completed')::int, (status = 'failed')::int
-    FROM recent WHERE processed_at >= date_trunc('minute', now()) - interval '59 minutes'
+    SELECT minute, kind, n FROM event_tallies WHERE minute >= date_trunc('minute', now()) - interval '24 hours'
   )
-  SELECT 'outcome' AS kind, outcome AS key, count(*)::int AS n, NULL::int AS completed, NULL::int AS failed
-  FROM recent WHERE status = 'completed' GROUP BY outcome
+  SELECT 'outcome' AS kind, substr(kind, length('completed:') + 1) AS key, sum(n)::int AS n,
+         NULL::int AS completed, NULL::int AS failed
+  FROM recent WHERE kind LIKE 'completed:%' AND minute > now() - interval '24 hours' GROUP BY kind
   UNION ALL
-  SELECT 'minute', ${iso('m.minute')}, coalesce(sum(c.received), 0)::int,
-         coalesce(sum(c.completed), 0)::int, coalesce(sum(c.failed), 0)::int
+  SELECT 'minute', ${iso('m.minute')},
+         coalesce(sum(r.n) FILTER (WHERE r.kind = 'received'), 0)::int,
+         coalesce(sum(r.n) FILTER (WHERE r.kind LIKE 'completed:%'), 0)::int,
+         coalesce(sum(r.n) FILTER (WHERE r.kind = 'failed'), 0)::int
   FROM generate_series(date_trunc('minute', now()) - interval '59 minutes', date_trunc('minute', now()),
                        interval '1 minute') AS m(minute)
-  LEFT JOIN counted c ON c.minute = m.minute
+  LEFT JOIN recent r ON r.minute = m.minute
   GROUP BY m.minute
   ORDER BY 1, 2`;
 
@@ -87,9 +82,10 @@ const PROVIDERS = `
                      WHERE c.provider = p.provider AND c.minute >= now() - interval '1 hour') sums ON true`;
 
 /**
- * The admin `stats`: whole-table counts from the sealed day counts plus the days not sealed,
- * the last day through the received-time index, the backlog from the queue's own index and the
- * providers as their processes last reported. Nothing here reads the whole events table.
+ * The admin `stats`: whole-table counts from the sealed hour counts plus the hours not sealed,
+ * the last day from the processes' tallies, the backlog from the queue's own index and the
+ * providers as their processes last reported. Nothing here reads more than an hour or two of
+ * events.
  */
 export async function readStats(db: pg.Pool): Promise<Stats> {
   const [byStatus, recent, backlog, providers] = await Promise.all([

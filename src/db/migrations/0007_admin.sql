@@ -20,13 +20,24 @@ CREATE INDEX webhook_events_phase_idx ON webhook_events
 CREATE INDEX webhook_events_error_code_idx ON webhook_events (error_code, received_at, id)
   WHERE error_code IS NOT NULL;
 
--- Event counts by status per UTC day, for days that can no longer change by themselves (old
--- enough, nothing unfinished): `stats` adds these up and counts only the days not sealed, never
--- the whole table. Queuing an event of a sealed day again unseals that day.
-CREATE TABLE event_day_counts (
-  day       timestamptz PRIMARY KEY, -- start of the UTC day
+-- Event counts by status per hour of received time, for hours that can no longer change by
+-- themselves (ended a while ago, nothing unfinished): `stats` adds these up and counts only the
+-- hours not sealed (the last one or two), never the whole table. Queuing an event of a sealed hour
+-- again unseals that hour.
+CREATE TABLE event_hour_counts (
+  hour      timestamptz PRIMARY KEY, -- start of the hour
   counts    jsonb       NOT NULL,    -- {"completed": n, "failed": n, ...}
   sealed_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- What happened per minute (events received, completed by outcome, failed), added up across
+-- processes from their own counters every few seconds; kept two days. The last hour's series and
+-- the last day's outcomes come from here.
+CREATE TABLE event_tallies (
+  minute timestamptz NOT NULL,
+  kind   text        NOT NULL, -- received | completed:<outcome> | failed
+  n      integer     NOT NULL,
+  PRIMARY KEY (minute, kind)
 );
 
 -- Provider health as each process running provider calls last reported it (every few seconds),
@@ -53,7 +64,8 @@ CREATE TABLE provider_calls (
 -- Down Migration
 DROP TABLE provider_calls;
 DROP TABLE provider_health;
-DROP TABLE event_day_counts;
+DROP TABLE event_tallies;
+DROP TABLE event_hour_counts;
 DROP INDEX webhook_events_error_code_idx;
 DROP INDEX webhook_events_phase_idx;
 DROP INDEX webhook_events_received_idx;
