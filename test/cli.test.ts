@@ -436,12 +436,18 @@ test('stats prints counts, backlog, the last hour and the providers, the summary
   await db.pool.query(
     `INSERT INTO provider_calls (provider, minute, calls, errors) VALUES ('c2s', date_trunc('minute', now()), 12, 4)`,
   );
+  // What the service's processes report each minute (see src/admin/tallies.ts).
+  await db.pool.query(
+    `INSERT INTO event_tallies (minute, kind, n) VALUES
+       (date_trunc('minute', now()), 'received', 3), (date_trunc('minute', now()), 'completed:enriched', 1),
+       (date_trunc('minute', now()), 'failed', 1)`,
+  );
 
   const run = await cli(t, ['stats'], env);
   assert.equal(run.code, 0, run.stderr);
   const out = run.stdout;
   assert.match(out, /^events +received 1 · completed 1 · failed 1$/m);
-  assert.match(out, /^outcomes +enriched 1 \(received in the last 24h\)$/m);
+  assert.match(out, /^outcomes +enriched 1 \(finished in the last 24h\)$/m);
   assert.match(out, /^backlog +1 due \(oldest \d+s\), 0 waiting for a retry$/m);
   assert.match(out, /^ {2}received +[·▁-█]{60} {2}3 in all, at most 3\/min$/m);
   assert.match(out, /^c2s +open +12 +4 +c2s_unavailable at 2026-12-01T09:00:00Z$/m);

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { AdminInputError } from './errors.ts';
-import { filterConditions, PHASE, type EventFilter } from './filter.ts';
+import { FINISHED, newestFirst, PHASE, type EventFilter } from './filter.ts';
 import { maskPayload } from './masking.ts';
 
 /** One event as operators see it in lists (the spec's `EventSummary`). */
@@ -47,10 +47,11 @@ export interface EventPage {
   readonly next_cursor: string | null;
 }
 
-/** Times as RFC 3339 in UTC with microseconds, as stored. */
-const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+/** Times as RFC 3339 in UTC with microseconds, as stored (fixed width: sorts as the time does). */
+export const iso = (column: string) =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-const SUMMARY_COLUMNS = `id, lead_id, ${iso('updated_at')} AS updated_at, hook_action, status, outcome, attempts,
+export const SUMMARY_COLUMNS = `id, lead_id, ${iso('updated_at')} AS updated_at, hook_action, status, outcome, attempts,
   error_code, ${iso('received_at')} AS received_at, ${iso('processed_at')} AS finished_at`;
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -59,7 +60,7 @@ export const MAX_PAGE_SIZE = 500;
 /**
  * A page of events matching `filter`, newest first (by received time, then id). The cursor is
  * the last row's key: the next page starts right after it, on the filter's index, so every page
- * costs the same however deep (no OFFSET, and no count).
+ * costs the same however deep (no OFFSET, and no count). See `newestFirst`.
  */
 export async function listEvents(
   db: pg.Pool,
@@ -69,20 +70,13 @@ export async function listEvents(
   const limit = page.limit ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE)
     throw new AdminInputError(`limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
-  const values: unknown[] = [];
-  const conditions = filterConditions(filter, values);
-  if (page.cursor !== undefined) {
-    const [receivedAt, id] = decodeCursor(page.cursor);
-    values.push(receivedAt, id);
-    conditions.push(`(received_at, id) < ($${values.length - 1}::timestamptz, $${values.length}::uuid)`);
-  }
-  values.push(limit + 1);
-  const { rows } = await db.query<EventSummary>(
-    `SELECT ${SUMMARY_COLUMNS} FROM webhook_events
-     ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
-     ORDER BY webhook_events.received_at DESC, webhook_events.id DESC LIMIT $${values.length}`,
-    values,
-  );
+  const [receivedAt, id] = page.cursor === undefined ? [] : decodeCursor(page.cursor);
+  const query = newestFirst(filter, {
+    columns: SUMMARY_COLUMNS,
+    after: receivedAt !== undefined && id !== undefined ? { receivedAt, id } : undefined,
+    limit: limit + 1,
+  });
+  const { rows } = await db.query<EventSummary>(query);
   const events = rows.slice(0, limit);
   const last = events.at(-1);
   return {
@@ -194,7 +188,7 @@ export async function failureGroups(db: pg.Pool): Promise<FailureGroup[]> {
   const { rows } = await db.query<FailureGroup>(
     `SELECT coalesce(error_code, 'unknown') AS error_code, count(*)::int AS count,
             ${iso('max(processed_at)')} AS last_failed_at
-     FROM webhook_events WHERE ${PHASE} = 'failed'
+     FROM webhook_events WHERE ${PHASE} = 'failed' AND ${FINISHED}
      GROUP BY 1 ORDER BY count DESC, error_code`,
   );
   return rows;

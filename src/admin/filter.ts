@@ -145,3 +145,47 @@ export function filterConditions(filter: EventFilter, values: unknown[]): string
   if (filter.until !== undefined) conditions.push(`received_at < ${param(preciseText(filter.until))}`);
   return conditions;
 }
+
+/** Finished events: those the list indexes hold (they are partial on exactly this). */
+export const FINISHED = `status NOT IN ('received', 'processing')`;
+/** Unfinished events: the queue's (`webhook_events_due_idx` is partial on exactly this). */
+export const UNFINISHED = `status IN ('received', 'processing')`;
+const UNFINISHED_STATUSES: readonly string[] = ['received', 'processing'];
+
+/**
+ * The query for events matching `filter`, newest first (received time, then id), after the key
+ * `after`, at most `limit` of them: the finished ones from the list indexes and the unfinished
+ * ones from the queue's, each branch in index order, merged. `columns` must give `received_at` as
+ * fixed-width UTC text (it sorts as the time does) and `id`: the merge sorts on them.
+ */
+export function newestFirst(
+  filter: EventFilter,
+  options: {
+    readonly columns: string;
+    readonly after?: { receivedAt: string; id: string };
+    readonly limit: number;
+  },
+): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const conditions = filterConditions(filter, values);
+  if (options.after) {
+    values.push(options.after.receivedAt, options.after.id);
+    conditions.push(
+      `(webhook_events.received_at, webhook_events.id) < ($${values.length - 1}::timestamptz, $${values.length}::uuid)`,
+    );
+  }
+  values.push(options.limit);
+  const limit = `$${values.length}`;
+  const unfinishedOnly = filter.status !== undefined && UNFINISHED_STATUSES.includes(filter.status);
+  // An outcome, or a finished status, is never that of an unfinished event.
+  const finishedOnly = filter.outcome !== undefined || (filter.status !== undefined && !unfinishedOnly);
+  const branches = [...(unfinishedOnly ? [] : [FINISHED]), ...(finishedOnly ? [] : [UNFINISHED])].map(
+    (state) =>
+      `(SELECT ${options.columns} FROM webhook_events WHERE ${[state, ...conditions].join(' AND ')}
+        ORDER BY webhook_events.received_at DESC, webhook_events.id DESC LIMIT ${limit})`,
+  );
+  return {
+    text: `SELECT * FROM (${branches.join(' UNION ALL ')}) page ORDER BY received_at DESC, id DESC LIMIT ${limit}`,
+    values,
+  };
+}

@@ -49,8 +49,11 @@ export async function sealHours(db: pg.Pool): Promise<number> {
          INSERT INTO event_hour_counts (hour, counts)
          SELECT c.hour, coalesce((
            SELECT jsonb_object_agg(status, n) FROM (
+             -- The hour holds finished events only: counted through the list index on them.
              SELECT status, count(*) AS n FROM webhook_events
-             WHERE received_at >= c.hour AND received_at < c.hour + interval '1 hour' GROUP BY status) s), '{}')
+             WHERE received_at >= c.hour AND received_at < c.hour + interval '1 hour'
+               AND status NOT IN ('received', 'processing')
+             GROUP BY status) s), '{}')
          FROM candidates c
          ON CONFLICT (hour) DO NOTHING`,
         [SEAL_AFTER_MINUTES, SEAL_BATCH_HOURS],
@@ -78,13 +81,21 @@ export async function eventsByStatus(db: pg.Pool | pg.PoolClient): Promise<Recor
      )
      SELECT key AS status, sum(value::bigint)::text AS n FROM event_hour_counts, jsonb_each_text(counts) GROUP BY key
      UNION ALL
+     -- Finished events of the hours not sealed, through the list index on finished events.
      SELECT e.status, count(*)::text FROM live_hours
        JOIN webhook_events e ON e.received_at >= live_hours.hour AND e.received_at < live_hours.hour + interval '1 hour'
+                            AND e.status NOT IN ('received', 'processing')
      GROUP BY e.status
      UNION ALL
-     -- Anything stamped after the current hour (clock skew between hosts): counted, not lost.
-     SELECT e.status, count(*)::text FROM bounds JOIN webhook_events e ON e.received_at >= bounds.current + interval '1 hour'
-     GROUP BY e.status`,
+     -- Finished events stamped after the current hour (clock skew between hosts): counted, not lost.
+     SELECT e.status, count(*)::text FROM bounds
+       JOIN webhook_events e ON e.received_at >= bounds.current + interval '1 hour'
+                            AND e.status NOT IN ('received', 'processing')
+     GROUP BY e.status
+     UNION ALL
+     -- Unfinished events, all in hours not sealed (sealing waits for them), through the queue's index.
+     SELECT status, count(*)::text FROM webhook_events WHERE status IN ('received', 'processing')
+     GROUP BY status`,
   );
   const counts: Record<string, number> = {};
   for (const { status, n } of rows) counts[status] = (counts[status] ?? 0) + Number(n);

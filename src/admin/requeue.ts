@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction.ts';
 import { AdminError, AdminInputError } from './errors.ts';
-import { filterConditions, isEmptyFilter, type EventFilter } from './filter.ts';
-import { isEventId } from './events.ts';
+import { isEmptyFilter, newestFirst, type EventFilter } from './filter.ts';
+import { isEventId, iso } from './events.ts';
 import { HOUR_COUNTS_LOCK } from './hour-counts.ts';
 
 /**
@@ -48,6 +48,17 @@ async function requeue(db: pg.Pool, ids: readonly string[], from: RequeueFrom): 
     const { rows } = await client.query<{ id: string }>(REQUEUE, [ids, from]);
     return new Set(rows.map((row) => row.id));
   });
+}
+
+/** How many of these events a requeue would take (what REQUEUE checks, without writing). */
+async function countEligible(db: pg.Pool, ids: readonly string[]): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM webhook_events e
+     WHERE e.id = ANY($1::uuid[]) AND e.status NOT IN ('received', 'processing')
+       AND NOT EXISTS (SELECT 1 FROM webhook_events n WHERE n.lead_id = e.lead_id AND n.updated_at > e.updated_at)`,
+    [ids],
+  );
+  return rows[0]?.n ?? 0;
 }
 
 export type ReprocessResult = 'queued' | 'not_found' | 'event_running' | 'not_latest';
@@ -120,27 +131,19 @@ export async function replayEvents(
   let scheduled = 0;
   let after: { receivedAt: string; id: string } | undefined;
   for (;;) {
-    const values: unknown[] = [];
-    const conditions = filterConditions(options.filter, values);
-    if (after) {
-      values.push(after.receivedAt, after.id);
-      conditions.push(`(received_at, id) < ($${values.length - 1}::timestamptz, $${values.length}::uuid)`);
-    }
-    values.push(REPLAY_BATCH);
-    const { rows } = await db.query<{ id: string; key: string; eligible: boolean }>(
-      `SELECT id, received_at::text AS key,
-              status NOT IN ('received', 'processing') AND NOT EXISTS (
-                SELECT 1 FROM webhook_events n WHERE n.lead_id = e.lead_id AND n.updated_at > e.updated_at) AS eligible
-       FROM webhook_events e WHERE ${conditions.join(' AND ')}
-       ORDER BY received_at DESC, id DESC LIMIT $${values.length}`,
-      values,
+    const { rows } = await db.query<{ id: string; received_at: string }>(
+      newestFirst(options.filter, {
+        columns: `id, ${iso('received_at')} AS received_at`,
+        after,
+        limit: REPLAY_BATCH,
+      }),
     );
     if (rows.length === 0) break;
     matched += rows.length;
-    const eligible = rows.filter((row) => row.eligible).map((row) => row.id);
-    scheduled += options.dryRun ? eligible.length : (await requeue(db, eligible, options.from)).size;
+    const ids = rows.map((row) => row.id);
+    scheduled += options.dryRun ? await countEligible(db, ids) : (await requeue(db, ids, options.from)).size;
     const last = rows.at(-1)!;
-    after = { receivedAt: last.key, id: last.id };
+    after = { receivedAt: last.received_at, id: last.id };
     options.onProgress?.({ matched, scheduled });
     if (rows.length < REPLAY_BATCH) break;
   }

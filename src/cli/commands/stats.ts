@@ -68,7 +68,7 @@ export const stats = defineCommand<void>({
     const total = Object.values(current.events_by_status).reduce((sum, n) => sum + n, 0);
     stdout.write(
       `events     ${counts(current.events_by_status, EVENT_STATUSES)}\n` +
-        `outcomes   ${counts(current.outcomes_24h, EVENT_OUTCOMES)} (received in the last 24h)\n` +
+        `outcomes   ${counts(current.outcomes_24h, EVENT_OUTCOMES)} (finished in the last 24h)\n` +
         `backlog    ${backlog.due} due (oldest ${backlog.oldest_due_age_s}s), ${backlog.waiting_retry} waiting for a retry\n` +
         lastHour(current.per_minute_1h) +
         '\n',

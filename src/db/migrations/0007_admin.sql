@@ -13,9 +13,14 @@ ALTER TABLE webhook_events
 -- that hands rows over in that order, so a page reads about a page of rows however big the
 -- table. `phase` is the status, or for a completed event its outcome: one index serves both
 -- filters (the completed events, most of the table, are served by the received-time index).
-CREATE INDEX webhook_events_received_idx ON webhook_events (received_at, id);
+-- Both hold finished events only: an event enters them once, when it finishes, and storing or
+-- claiming one (the hot paths) never touches them. Unfinished events are few, and the queue's own
+-- index (webhook_events_due_idx) lists them.
+CREATE INDEX webhook_events_received_idx ON webhook_events (received_at, id)
+  WHERE status NOT IN ('received', 'processing');
 CREATE INDEX webhook_events_phase_idx ON webhook_events
-  ((CASE WHEN status = 'completed' THEN outcome ELSE status END), received_at, id);
+  ((CASE WHEN status = 'completed' THEN outcome ELSE status END), received_at, id)
+  WHERE status NOT IN ('received', 'processing');
 -- Error codes are set on failed and retrying events only: a small index.
 CREATE INDEX webhook_events_error_code_idx ON webhook_events (error_code, received_at, id)
   WHERE error_code IS NOT NULL;
