@@ -1,15 +1,18 @@
-// The admin `stats`: event counts from sealed day counts plus the live days, the last day's
-// outcomes and per-minute series, the backlog, and provider health as the worker processes
-// report it to the database, asked of a process that runs no workers. Each answer over HTTP is
-// checked against the rows themselves.
+// The admin `stats`: event counts from sealed hour counts plus the live hours, the last day's
+// outcomes and per-minute series from the tallies the processes report, the backlog, and provider
+// health as the worker processes report it to the database, asked of a process that runs no
+// workers. Each answer over HTTP is checked against the rows themselves.
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { sealDays } from '../src/admin/day-counts.ts';
+import { SEAL_AFTER_MINUTES, sealHours } from '../src/admin/hour-counts.ts';
 import { reprocessEvent } from '../src/admin/requeue.ts';
 import { readStats } from '../src/admin/stats.ts';
-import { startSimulators } from './helpers/enrichment.ts';
+import { createTallyReporter } from '../src/admin/tallies.ts';
+import { createMetrics } from '../src/metrics.ts';
+import { startEnrichment, startSimulators } from './helpers/enrichment.ts';
 import { freshDatabase, type TestDatabase } from './helpers/database.ts';
 import { spawnService } from './helpers/process.ts';
 import { ADMIN_TOKEN, SECRET, startService } from './helpers/service.ts';
@@ -41,6 +44,15 @@ async function getStats(baseUrl: string): Promise<Stats> {
   });
   assert.equal(response.status, 200, await response.clone().text());
   return (await response.json()) as Stats;
+}
+
+async function adminPost(baseUrl: string, path: string, body: unknown) {
+  const response = await fetch(`${baseUrl}${ADMIN}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
 }
 
 /** An event row as the tests place it; times are SQL expressions (relative to now()). */
@@ -84,168 +96,309 @@ async function countedByStatus(db: TestDatabase): Promise<Record<string, number>
   return Object.fromEntries(rows.map((row) => [row.status, row.n]));
 }
 
-/** The sealed days, as days before today (UTC), and their counts. */
-async function sealedDays(db: TestDatabase): Promise<Map<number, Record<string, number>>> {
+/**
+ * The start of the current UTC hour, read once and written as a literal: every hour a test names
+ * is counted back from it, so an hour boundary passing during the test renumbers nothing.
+ */
+async function currentHour(db: TestDatabase): Promise<string> {
+  const { rows } = await db.pool.query<{ hour: string }>(
+    `SELECT to_char(date_trunc('hour', now(), 'UTC') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS hour`,
+  );
+  return rows[0]!.hour;
+}
+
+/** SQL for a time `ago` whole UTC hours before `base`, plus minutes and seconds. */
+const hourAt = (base: string, ago: number, minute = 0, second = 0) =>
+  `'${base}'::timestamptz - interval '${ago} hours' + interval '${minute} minutes' + interval '${second} seconds'`;
+
+/** The sealed hours, as hours before `base`, and their counts. */
+async function sealedHours(db: TestDatabase, base: string): Promise<Map<number, Record<string, number>>> {
   const { rows } = await db.pool.query<{ ago: number; counts: Record<string, number> }>(
-    `SELECT (extract(epoch FROM date_trunc('day', now(), 'UTC') - day) / 86400)::float8 AS ago, counts
-     FROM event_day_counts ORDER BY day`,
+    `SELECT (extract(epoch FROM $1::timestamptz - hour) / 3600)::float8 AS ago, counts
+     FROM event_hour_counts ORDER BY hour`,
+    [base],
   );
   return new Map(rows.map((row) => [row.ago, row.counts]));
 }
 
-/** Counts of one UTC day (`ago` days before today), straight from the rows. */
-async function countedOnDay(db: TestDatabase, ago: number): Promise<Record<string, number>> {
+const sortedKeys = (map: Map<number, unknown>) => [...map.keys()].sort((a, b) => a - b);
+
+/** Counts of one UTC hour (`ago` hours before `base`), straight from the rows. */
+async function countedInHour(db: TestDatabase, base: string, ago: number): Promise<Record<string, number>> {
   const { rows } = await db.pool.query<{ status: string; n: number }>(
     `SELECT status, count(*)::int AS n FROM webhook_events
-     WHERE received_at >= date_trunc('day', now(), 'UTC') - $1 * interval '24 hours'
-       AND received_at < date_trunc('day', now(), 'UTC') - ($1 - 1) * interval '24 hours'
+     WHERE received_at >= $1::timestamptz - $2 * interval '1 hour'
+       AND received_at < $1::timestamptz - ($2 - 1) * interval '1 hour'
      GROUP BY status`,
-    [ago],
+    [base, ago],
   );
   return Object.fromEntries(rows.map((row) => [row.status, row.n]));
 }
 
-const dayAt = (ago: number, hour: number) =>
-  `date_trunc('day', now(), 'UTC') - interval '${ago} days' + interval '${hour} hours'`;
+/** Sealed hours that do not start on a whole UTC hour (none should). */
+async function misalignedHours(db: TestDatabase): Promise<string[]> {
+  const { rows } = await db.pool.query<{ hour: string }>(
+    `SELECT hour::text AS hour FROM event_hour_counts
+     WHERE hour <> date_trunc('hour', hour, 'UTC') OR extract(minute FROM hour AT TIME ZONE 'UTC') <> 0`,
+  );
+  return rows.map((row) => row.hour);
+}
+
+/**
+ * Waits, if need be, so that the next `seconds` do not cross the moment the last hour becomes
+ * sealable (SEAL_AFTER_MINUTES past the hour): which hours may be sealed stays put while the test
+ * runs. Answers the current UTC hour, as `currentHour`, and how many hours before it the newest
+ * sealable hour is: 1 once the last hour ended more than SEAL_AFTER_MINUTES ago, else 2.
+ */
+async function steadySealing(db: TestDatabase, seconds = 20): Promise<{ base: string; newest: number }> {
+  const read = async () =>
+    (
+      await db.pool.query<{ left: number; into: number }>(
+        `SELECT extract(epoch FROM date_trunc('hour', now() - $1 * interval '1 minute', 'UTC')
+                                   + interval '1 hour' + $1 * interval '1 minute' - now())::float8 AS left,
+                extract(epoch FROM now() - date_trunc('hour', now(), 'UTC'))::float8 AS into`,
+        [SEAL_AFTER_MINUTES],
+      )
+    ).rows[0]!;
+  let clock = await read();
+  if (clock.left < seconds) {
+    await sleep(clock.left * 1000 + 250);
+    clock = await read();
+  }
+  const base = await currentHour(db);
+  // Should the hour turn from here on, hours stay numbered from `base`, and the hour before it
+  // (1) is still the newest sealable one until SEAL_AFTER_MINUTES past the next: not in time.
+  return { base, newest: clock.into >= SEAL_AFTER_MINUTES * 60 ? 1 : 2 };
+}
 
 const FINISHED: ReadonlyArray<PlacedEvent['status']> = ['completed', 'failed', 'stale', 'superseded'];
 
-test('events_by_status matches a count of the table across sealed and live days, through a requeue and a new seal', async (t) => {
+test('events_by_status matches a count of the table across sealed and live hours, through a requeue and a new seal', async (t) => {
   const db = await freshDatabase(t);
-  // Twelve days of events, several statuses a day (hours chosen so that none is in the future).
+  const { base, newest } = await steadySealing(db);
+  // Two days of events at chosen hours (gaps between them: empty hours are sealed too), several
+  // statuses an hour, one right at the start of its hour and one in its last millisecond.
+  const HOURS = [47, 45, 40, 36, 30, 26, 25, 24, 20, 12, 7, 3, 2];
   const events: PlacedEvent[] = [];
-  for (let ago = 11; ago >= 0; ago--) {
-    const hour = ago === 0 ? 0 : 13;
-    const kinds = [...FINISHED.slice(0, 2 + (ago % 3)), 'completed' as const];
-    kinds.forEach((status, i) => events.push({ lead: `d${ago}-${i}`, status, receivedAt: dayAt(ago, hour) }));
-    // The last few days still have work in progress, as a live service would.
-    if (ago <= 2) events.push({ lead: `d${ago}-open`, status: 'received', receivedAt: dayAt(ago, hour) });
+  for (const ago of HOURS) {
+    const kinds = [...FINISHED.slice(0, 1 + (ago % 4)), 'completed' as const];
+    kinds.forEach((status, i) =>
+      events.push({
+        lead: `h${ago}-${i}`,
+        status,
+        receivedAt:
+          i === 0
+            ? hourAt(base, ago)
+            : i === kinds.length - 1
+              ? hourAt(base, ago, 59, 59.999)
+              : hourAt(base, ago, 17),
+      }),
+    );
   }
-  // Five days ago one event is still being processed: its day must stay live.
-  events.push({ lead: 'd5-running', status: 'processing', receivedAt: dayAt(5, 20) });
-  const [toRequeue, running] = await place(db, [
-    { lead: 'd4-requeue', status: 'failed', receivedAt: dayAt(4, 9), errorCode: 'c2s_server_error' },
-    { lead: 'd5-running-2', status: 'processing', receivedAt: dayAt(5, 21) },
-  ]);
+  // 30 hours ago one event is still being processed, 12 hours ago one waits for a retry: their
+  // hours must stay live.
+  events.push({ lead: 'h30-running', status: 'processing', receivedAt: hourAt(base, 30, 20) });
+  events.push({
+    lead: 'h12-retry',
+    status: 'received',
+    receivedAt: hourAt(base, 12, 40),
+    dueAt: "now() + interval '1 hour'",
+  });
+  // Finished, but recent: 75 minutes ago is in an hour that ended over 10 minutes ago; 9 minutes
+  // ago is in one that did not.
+  events.push({ lead: 'recent-75', status: 'completed', receivedAt: "now() - interval '75 minutes'" });
+  events.push({ lead: 'recent-9', status: 'failed', receivedAt: "now() - interval '9 minutes'" });
+  // Stamped in the next hour (a host whose clock runs ahead): never sealed, still counted.
+  events.push({ lead: 'ahead', status: 'completed', receivedAt: hourAt(base, -1, 5) });
   await place(db, events);
+  const [toRequeue] = await place(db, [
+    { lead: 'h26-requeue', status: 'failed', receivedAt: hourAt(base, 26, 5), errorCode: 'c2s_server_error' },
+  ]);
+  // Two more failures a replay will pick out, in two other hours.
+  await place(db, [
+    { lead: 'h40-replay', status: 'failed', receivedAt: hourAt(base, 40, 30), errorCode: 'workapi_timeout' },
+    { lead: 'h3-replay', status: 'failed', receivedAt: hourAt(base, 3, 45), errorCode: 'workapi_timeout' },
+  ]);
 
-  // Days that ended more than 2 days ago and hold nothing unfinished: 11..3 days ago, but 5.
-  const sealable = [3, 4, 6, 7, 8, 9, 10, 11];
-  assert.equal(await sealDays(db.pool), sealable.length);
-  const sealed = await sealedDays(db);
-  assert.deepEqual(
-    [...sealed.keys()].sort((a, b) => a - b),
-    sealable,
+  // Every hour from the first event's (47 hours ago) to the last one that ended over 10 minutes
+  // ago, but the two holding unfinished events.
+  const sealable = Array.from({ length: 47 - newest + 1 }, (_, i) => newest + i).filter(
+    (ago) => ago !== 30 && ago !== 12,
   );
-  for (const ago of sealable) assert.deepEqual(sealed.get(ago), await countedOnDay(db, ago), `day -${ago}`);
+  assert.equal(await sealHours(db.pool), sealable.length);
+  const sealed = await sealedHours(db, base);
+  assert.deepEqual(sortedKeys(sealed), sealable);
+  assert.deepEqual(await misalignedHours(db), []);
+  for (const ago of sealable)
+    assert.deepEqual(sealed.get(ago), await countedInHour(db, base, ago), `hour -${ago}`);
+  assert.deepEqual(sealed.get(46), {}, 'an empty hour is sealed empty');
+  // 47 hours ago: one event at :00:00.000, three at :17, one at :59:59.999, all of them in it.
+  assert.deepEqual(sealed.get(47), { completed: 2, failed: 1, stale: 1, superseded: 1 });
+  const { rows: recent } = await db.pool.query<{ sealed: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM event_hour_counts WHERE hour = date_trunc('hour', e.received_at, 'UTC')) AS sealed
+     FROM webhook_events e WHERE lead_id = 'recent-9'`,
+  );
+  assert.deepEqual(recent, [{ sealed: false }], 'the hour of 9 minutes ago is not sealed');
   // A second run has nothing left to do and changes nothing.
-  const before = await db.pool.query('SELECT day, counts, sealed_at FROM event_day_counts ORDER BY day');
-  assert.equal(await sealDays(db.pool), 0);
-  const after = await db.pool.query('SELECT day, counts, sealed_at FROM event_day_counts ORDER BY day');
+  const before = await db.pool.query('SELECT hour, counts, sealed_at FROM event_hour_counts ORDER BY hour');
+  assert.equal(await sealHours(db.pool), 0);
+  const after = await db.pool.query('SELECT hour, counts, sealed_at FROM event_hour_counts ORDER BY hour');
   assert.deepEqual(after.rows, before.rows);
 
   const api = await startService(t, { role: 'api', db });
   const initial = await getStats(api.url);
   assert.deepEqual(initial.events_by_status, await countedByStatus(db));
-  assert.equal(initial.events_by_status.processing, 2);
+  assert.equal(initial.events_by_status.processing, 1);
+  assert.equal(initial.events_by_status.received, 1);
 
-  // The sealed days are read from their counts, not counted again: a row slipped into a sealed
-  // day behind the service's back does not show, while one in a live day does.
-  const [slipped] = await place(db, [{ lead: 'slipped', status: 'completed', receivedAt: dayAt(8, 2) }]);
+  // The sealed hours are read from their counts, not counted again: a row slipped into a sealed
+  // hour behind the service's back does not show, while one in a live hour does.
+  const [slipped] = await place(db, [
+    { lead: 'slipped', status: 'completed', receivedAt: hourAt(base, 36, 2) },
+  ]);
   assert.deepEqual((await getStats(api.url)).events_by_status, initial.events_by_status);
   await db.pool.query('DELETE FROM webhook_events WHERE id = $1', [slipped]);
-  await place(db, [{ lead: 'live-1', status: 'stale', receivedAt: dayAt(5, 1) }]);
+  await place(db, [{ lead: 'live-1', status: 'stale', receivedAt: hourAt(base, 30, 1) }]);
   const withLive = await getStats(api.url);
   assert.equal(withLive.events_by_status.stale, initial.events_by_status.stale! + 1);
   assert.deepEqual(withLive.events_by_status, await countedByStatus(db));
 
-  // Requeue the failed event of a sealed day: its day is unsealed and the counts follow.
-  const requeued = await fetch(`${api.url}${ADMIN}/events/${toRequeue}/reprocess`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ from: 'failed_step' }),
-  });
-  assert.equal(requeued.status, 202, await requeued.text());
+  // Requeue the failed event of a sealed hour: exactly its hour is unsealed and the counts follow.
+  const requeued = await adminPost(api.url, `/events/${toRequeue}/reprocess`, { from: 'failed_step' });
+  assert.equal(requeued.status, 202, JSON.stringify(requeued.body));
   assert.deepEqual(
-    [...(await sealedDays(db)).keys()].sort((a, b) => a - b),
-    sealable.filter((ago) => ago !== 4),
+    sortedKeys(await sealedHours(db, base)),
+    sealable.filter((ago) => ago !== 26),
   );
   const afterRequeue = await getStats(api.url);
   assert.deepEqual(afterRequeue.events_by_status, await countedByStatus(db));
   assert.equal(afterRequeue.events_by_status.failed, withLive.events_by_status.failed! - 1);
   assert.equal(afterRequeue.events_by_status.received, withLive.events_by_status.received! + 1);
 
-  // While it is unfinished its day stays live.
-  assert.equal(await sealDays(db.pool), 0);
-  assert.equal((await sealedDays(db)).has(4), false);
+  // A replay unseals the hours of the events it queues, and only those.
+  const replayed = await adminPost(api.url, '/replay', { filter: { error_code: 'workapi_timeout' } });
+  assert.deepEqual(replayed, { status: 200, body: { matched: 2, scheduled: 2, dry_run: false } });
+  assert.deepEqual(
+    sortedKeys(await sealedHours(db, base)),
+    sealable.filter((ago) => ![3, 26, 40].includes(ago)),
+  );
+  const afterReplay = await getStats(api.url);
+  assert.deepEqual(afterReplay.events_by_status, await countedByStatus(db));
+  assert.equal(afterReplay.events_by_status.received, afterRequeue.events_by_status.received + 2);
 
-  // Once it (and the one still running 5 days ago) finished, both days are sealed again.
+  // While they are unfinished their hours stay live.
+  assert.equal(await sealHours(db.pool), 0);
+  assert.deepEqual(
+    sortedKeys(await sealedHours(db, base)),
+    sealable.filter((ago) => ![3, 26, 40].includes(ago)),
+  );
+
+  // Once they (and the two old unfinished ones) finished, their hours are sealed again.
   await db.pool.query(
     `UPDATE webhook_events SET status = 'completed', outcome = 'enriched', processed_at = now(), error_code = NULL
-     WHERE id = ANY($1::uuid[]) OR lead_id = 'd5-running'`,
-    [[toRequeue, running]],
+     WHERE status IN ('received', 'processing')`,
   );
-  assert.equal(await sealDays(db.pool), 2);
-  const resealed = await sealedDays(db);
+  assert.equal(await sealHours(db.pool), 5);
+  const resealed = await sealedHours(db, base);
   assert.deepEqual(
-    [...resealed.keys()].sort((a, b) => a - b),
-    [...sealable, 5].sort((a, b) => a - b),
+    sortedKeys(resealed),
+    [...sealable, 12, 30].sort((a, b) => a - b),
   );
-  assert.deepEqual(resealed.get(4), await countedOnDay(db, 4));
-  assert.deepEqual(resealed.get(5), await countedOnDay(db, 5));
+  for (const ago of [3, 12, 26, 30, 40])
+    assert.deepEqual(resealed.get(ago), await countedInHour(db, base, ago), `hour -${ago}`);
   const final = await getStats(api.url);
   assert.deepEqual(final.events_by_status, await countedByStatus(db));
   assert.equal(final.events_by_status.processing, undefined);
-  assert.equal(await sealDays(db.pool), 0);
+  assert.equal(final.events_by_status.received, undefined);
+  assert.equal(await sealHours(db.pool), 0);
 });
 
-test('day counts are UTC days even when the database runs in a time zone with daylight saving', async (t) => {
+test('hours are UTC hours even when the database runs in a time zone offset by half an hour', async (t) => {
   const db = await freshDatabase(t);
-  // Every session of this database (the service's pools and ours) now runs in New York time.
+  // Every session of this database (the service's pools and ours) now runs in India's time,
+  // UTC+5:30: its local hours start at half past the UTC hour.
   const admin = new pg.Client({ connectionString: db.url });
   await admin.connect();
   try {
-    await admin.query(`ALTER DATABASE ${db.name} SET timezone TO 'America/New_York'`);
+    await admin.query(`ALTER DATABASE ${db.name} SET timezone TO 'Asia/Kolkata'`);
   } finally {
     await admin.end();
   }
   const { rows: zone } = await db.pool.query<{ zone: string }>(`SELECT current_setting('TimeZone') AS zone`);
-  assert.equal(zone[0]!.zone, 'America/New_York');
-  // The last change of New York's UTC offset at least 10 days ago: the days around it are sealable.
-  const { rows: found } = await db.pool.query<{ ago: number }>(
-    `SELECT (extract(epoch FROM date_trunc('day', now(), 'UTC') - date_trunc('day', max(h), 'UTC')) / 86400)::int AS ago
-     FROM generate_series(date_trunc('hour', now()) - interval '400 days', now() - interval '10 days', interval '1 hour') h
-     WHERE (h AT TIME ZONE 'America/New_York') - (h AT TIME ZONE 'UTC')
-        <> ((h - interval '1 hour') AT TIME ZONE 'America/New_York') - ((h - interval '1 hour') AT TIME ZONE 'UTC')`,
-  );
-  const transition = found[0]!.ago;
+  assert.equal(zone[0]!.zone, 'Asia/Kolkata');
+  const { base, newest } = await steadySealing(db);
+  // Four events an hour, on both sides of the half hour, their statuses rotating from hour to
+  // hour: hours cut at half past would count other events together.
+  const statuses = ['completed', 'failed', 'stale', 'superseded'] as const;
   const events: PlacedEvent[] = [];
-  for (let ago = transition + 2; ago >= transition - 4; ago--) {
-    events.push({ lead: `d${ago}-a`, status: 'completed', receivedAt: dayAt(ago, 12) });
-    events.push({ lead: `d${ago}-b`, status: 'failed', receivedAt: dayAt(ago, 0.5) });
-    events.push({ lead: `d${ago}-c`, status: 'stale', receivedAt: dayAt(ago, 23.5) });
+  for (let ago = 8; ago >= 2; ago--) {
+    [5, 25, 35, 55].forEach((minute, i) =>
+      events.push({
+        lead: `h${ago}-${minute}`,
+        status: statuses[(ago + i * ((ago % 3) + 1)) % statuses.length]!,
+        receivedAt: hourAt(base, ago, minute),
+      }),
+    );
   }
-  events.push({ lead: 'today', status: 'received', receivedAt: 'now()' });
+  events.push({ lead: 'boundary-before', status: 'failed', receivedAt: hourAt(base, 5, 29, 59.999) });
+  events.push({ lead: 'boundary-after', status: 'stale', receivedAt: hourAt(base, 5, 30) });
+  events.push({ lead: 'now', status: 'received', receivedAt: 'now()' });
+  events.push({ lead: 'ahead', status: 'completed', receivedAt: hourAt(base, -1, 5) });
+  // Still running, at 50 past: its UTC hour stays live.
+  events.push({ lead: 'h6-running', status: 'processing', receivedAt: hourAt(base, 6, 50) });
   await place(db, events);
   const [toRequeue] = await place(db, [
-    { lead: 'requeue-me', status: 'failed', receivedAt: dayAt(transition - 3, 6) },
+    { lead: 'requeue-me', status: 'failed', receivedAt: hourAt(base, 4, 40) },
   ]);
-  await sealDays(db.pool);
-  const { rows: misaligned } = await db.pool.query(
-    `SELECT day FROM event_day_counts WHERE day <> date_trunc('day', day, 'UTC')`,
-  );
-  assert.deepEqual(misaligned, [], 'every sealed day starts at midnight UTC');
-  for (const [ago, counts] of await sealedDays(db))
-    assert.deepEqual(counts, await countedOnDay(db, ago), `day -${ago}`);
+
+  const sealable = Array.from({ length: 8 - newest + 1 }, (_, i) => newest + i).filter((ago) => ago !== 6);
+  assert.equal(await sealHours(db.pool), sealable.length);
+  assert.deepEqual(await misalignedHours(db), [], 'every sealed hour starts at :00 UTC');
+  const sealed = await sealedHours(db, base);
+  assert.deepEqual(sortedKeys(sealed), sealable);
+  for (const [ago, counts] of sealed)
+    assert.deepEqual(counts, await countedInHour(db, base, ago), `hour -${ago}`);
 
   // Read and requeued as the service does, through sessions in that time zone.
   assert.deepEqual((await readStats(db.pool)).events_by_status, await countedByStatus(db));
   assert.equal(await reprocessEvent(db.pool, toRequeue!, 'failed_step'), 'queued');
-  assert.equal((await sealedDays(db)).has(transition - 3), false, 'its day unsealed');
-  assert.deepEqual((await readStats(db.pool)).events_by_status, await countedByStatus(db));
+  assert.deepEqual(
+    sortedKeys(await sealedHours(db, base)),
+    sealable.filter((ago) => ago !== 4),
+    'exactly its hour unsealed',
+  );
+  const stats = await readStats(db.pool);
+  assert.deepEqual(stats.events_by_status, await countedByStatus(db));
+
+  // Minutes are whole UTC minutes too: a tally placed two minutes ago shows in its minute.
+  await db.pool.query(
+    `INSERT INTO event_tallies (minute, kind, n) VALUES (date_trunc('minute', now(), 'UTC') - interval '2 minutes', 'received', 5)`,
+  );
+  const { rows: placed } = await db.pool.query<{ minute: string }>(
+    `SELECT to_char(minute AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS minute FROM event_tallies`,
+  );
+  const series = (await readStats(db.pool)).per_minute_1h;
+  assert.equal(series.length, 60);
+  assert.ok(
+    series.every((entry) => /:00Z$/.test(entry.minute)),
+    JSON.stringify(series.map((e) => e.minute)),
+  );
+  assert.deepEqual(
+    series.filter((entry) => entry.received > 0),
+    [{ minute: placed[0]!.minute, received: 5, completed: 0, failed: 0 }],
+  );
 });
 
-test('outcomes_24h counts completed events of the last day by outcome; per_minute_1h is the last hour, minute by minute', async (t) => {
+/** A tally row as a test places it: the minute as SQL (relative to now()), its kind and count. */
+async function placeTallies(
+  db: TestDatabase,
+  tallies: ReadonlyArray<readonly [minute: string, kind: string, n: number]>,
+): Promise<void> {
+  for (const [minute, kind, n] of tallies)
+    await db.pool.query(`INSERT INTO event_tallies (minute, kind, n) VALUES (${minute}, $1, $2)`, [kind, n]);
+}
+
+test('outcomes_24h sums the completed tallies of the last day by outcome; per_minute_1h is the last hour, minute by minute', async (t) => {
   const db = await freshDatabase(t);
   const api = await startService(t, { role: 'api', db });
   // Every row is placed relative to one minute, read once: the current one.
@@ -253,70 +406,240 @@ test('outcomes_24h counts completed events of the last day by outcome; per_minut
     `SELECT to_char(date_trunc('minute', now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS start`,
   );
   const start = rows[0]!.start;
-  const minute = (ago: number, second = 20) =>
-    `'${start}'::timestamptz - interval '${ago} minutes' + interval '${second} seconds'`;
-  // Minutes are placed 3..50 minutes back: a minute boundary passing during the test moves none
-  // of them out of the hour.
-  await place(db, [
-    // The last 24 hours: counted in outcomes.
-    { lead: 'o1', status: 'completed', outcome: 'enriched', receivedAt: "now() - interval '2 hours'" },
-    { lead: 'o2', status: 'completed', outcome: 'enriched', receivedAt: "now() - interval '23 hours'" },
-    { lead: 'o3', status: 'completed', outcome: 'no_match', receivedAt: "now() - interval '5 hours'" },
-    { lead: 'o4', status: 'completed', outcome: 'closed', receivedAt: "now() - interval '90 minutes'" },
-    // Not completed, or older than a day: not in outcomes.
-    { lead: 'x1', status: 'failed', receivedAt: "now() - interval '3 hours'" },
-    { lead: 'x2', status: 'stale', receivedAt: "now() - interval '3 hours'" },
-    { lead: 'x3', status: 'completed', outcome: 'unchanged', receivedAt: "now() - interval '25 hours'" },
-    { lead: 'x4', status: 'completed', outcome: 'no_match', receivedAt: "now() - interval '3 days'" },
-    // The last hour: received in one minute, finished in another.
-    { lead: 'm1', status: 'completed', outcome: 'enriched', receivedAt: minute(50), processedAt: minute(48) },
-    {
-      lead: 'm2',
-      status: 'completed',
-      outcome: 'unchanged',
-      receivedAt: minute(50, 40),
-      processedAt: minute(3),
-    },
-    { lead: 'm3', status: 'failed', receivedAt: minute(30), processedAt: minute(3, 50) },
-    { lead: 'm4', status: 'failed', receivedAt: minute(30, 5), processedAt: minute(20) },
-    { lead: 'm5', status: 'received', receivedAt: minute(3, 10) },
-    { lead: 'm6', status: 'processing', receivedAt: minute(10) },
-    { lead: 'm7', status: 'stale', receivedAt: minute(20), processedAt: minute(20, 30) },
-    // Finished in the last hour but received before it: its finish counts, its arrival does not.
-    { lead: 'm8', status: 'completed', outcome: 'enriched', receivedAt: minute(70), processedAt: minute(10) },
-  ]);
+  const current = Date.parse(start);
+  const minute = (ago: number) => `'${start}'::timestamptz - interval '${ago} minutes'`;
+  const placed: Array<[ago: number, kind: string, n: number]> = [
+    // The last hour: in the series (and in the outcomes).
+    [0, 'received', 3],
+    [0, 'completed:enriched', 1],
+    [3, 'received', 2],
+    [3, 'completed:enriched', 2],
+    [3, 'completed:unchanged', 1],
+    [3, 'failed', 1],
+    [20, 'failed', 2],
+    [37, 'completed:closed', 4],
+    [37, 'completed:no_match', 1],
+    // The oldest minute of the hour: in the series unless the minute turns during the test.
+    [59, 'received', 6],
+    [59, 'failed', 1],
+    // Before the hour: only in the outcomes.
+    [60, 'received', 50],
+    [60, 'completed:enriched', 9],
+    [90, 'completed:enriched', 10],
+    [90, 'failed', 3],
+    [23 * 60, 'completed:closed', 2],
+    [24 * 60 - 2, 'completed:no_match', 5],
+    // Over a day old: in neither.
+    [24 * 60 + 1, 'completed:no_match', 100],
+    [24 * 60 + 1, 'completed:enriched', 100],
+    [3 * 24 * 60, 'completed:closed', 7],
+    [3 * 24 * 60, 'received', 70],
+  ];
+  await placeTallies(
+    db,
+    placed.map(([ago, kind, n]) => [minute(ago), kind, n] as const),
+  );
   const stats = await getStats(api.url);
 
-  assert.deepEqual(stats.outcomes_24h, { enriched: 4, no_match: 1, closed: 1, unchanged: 1 });
+  assert.deepEqual(stats.outcomes_24h, {
+    enriched: 1 + 2 + 9 + 10,
+    unchanged: 1,
+    closed: 4 + 2,
+    no_match: 1 + 5,
+  });
 
   const series = stats.per_minute_1h;
   assert.equal(series.length, 60);
-  const current = Date.parse(start);
   const last = Date.parse(series.at(-1)!.minute);
   assert.ok(last === current || last === current + 60_000, 'ends with the current minute');
   series.forEach((entry, i) =>
     assert.equal(Date.parse(entry.minute), last - (59 - i) * 60_000, entry.minute),
   );
-  const expected = new Map<number, { received: number; completed: number; failed: number }>([
-    [50, { received: 2, completed: 0, failed: 0 }],
-    [48, { received: 0, completed: 1, failed: 0 }],
-    [30, { received: 2, completed: 0, failed: 0 }],
-    [20, { received: 1, completed: 0, failed: 1 }],
-    [10, { received: 1, completed: 1, failed: 0 }],
-    [3, { received: 1, completed: 1, failed: 1 }],
-  ]);
+  // Each minute of the series holds exactly the tallies placed in it.
   for (const entry of series) {
     const ago = (current - Date.parse(entry.minute)) / 60_000;
-    const want = expected.get(ago) ?? { received: 0, completed: 0, failed: 0 };
+    const inMinute = placed.filter((row) => row[0] === ago);
+    const sum = (match: (kind: string) => boolean) =>
+      inMinute.filter(([, kind]) => match(kind)).reduce((total, [, , n]) => total + n, 0);
     assert.deepEqual(
       { received: entry.received, completed: entry.completed, failed: entry.failed },
-      want,
+      {
+        received: sum((kind) => kind === 'received'),
+        completed: sum((kind) => kind.startsWith('completed:')),
+        failed: sum((kind) => kind === 'failed'),
+      },
       `${ago} minutes ago (${entry.minute})`,
     );
   }
+  if (last === current) {
+    const oldest = series[0]!;
+    assert.deepEqual([oldest.received, oldest.completed, oldest.failed], [6, 0, 1], 'the oldest minute');
+  }
   assert.equal(
-    series.reduce((sum, entry) => sum + entry.received, 0),
-    7,
+    series.reduce((total, entry) => total + entry.completed, 0),
+    1 + 3 + 5,
+  );
+});
+
+test('a tally report adds what the counters grew by since the last one, across processes, and a failed one is sent again', async (t) => {
+  const db = await freshDatabase(t);
+  const totals = async () => {
+    const { rows } = await db.pool.query<{ kind: string; n: number }>(
+      'SELECT kind, sum(n)::int AS n FROM event_tallies GROUP BY kind ORDER BY kind',
+    );
+    return Object.fromEntries(rows.map((row) => [row.kind, row.n]));
+  };
+  const one = createMetrics();
+  const two = createMetrics();
+  let down = false;
+  const flaky = {
+    query: (...args: unknown[]) =>
+      down
+        ? Promise.reject(new Error('connection refused'))
+        : (db.pool.query as (...a: unknown[]) => Promise<unknown>)(...args),
+  } as unknown as pg.Pool;
+  const reportOne = createTallyReporter(flaky, one);
+  const reportTwo = createTallyReporter(db.pool, two);
+
+  // Nothing counted yet: nothing written.
+  await reportOne();
+  assert.deepEqual(await totals(), {});
+
+  one.webhookEvents.inc({ outcome: 'accepted', reason: '' }, 3);
+  one.webhookEvents.inc({ outcome: 'stale', reason: '' }, 1);
+  one.webhookEvents.inc({ outcome: 'duplicate', reason: '' }, 5);
+  one.webhookEvents.inc({ outcome: 'rejected', reason: 'invalid_payload' }, 2);
+  one.workflowEvents.inc({ result: 'completed_enriched' }, 2);
+  one.workflowEvents.inc({ result: 'completed_no_match' });
+  one.workflowEvents.inc({ result: 'failed' });
+  one.workflowEvents.inc({ result: 'superseded' }, 4);
+  await reportOne();
+  const first = { received: 4, 'completed:enriched': 2, 'completed:no_match': 1, failed: 1 };
+  assert.deepEqual(await totals(), first, 'stored events (accepted, stale) and ended runs; not duplicates');
+
+  // No growth, no change.
+  await reportOne();
+  assert.deepEqual(await totals(), first);
+
+  // Another process adds its own to the same minute.
+  two.webhookEvents.inc({ outcome: 'accepted', reason: '' }, 2);
+  two.workflowEvents.inc({ result: 'completed_enriched' });
+  await reportTwo();
+  const second = { ...first, received: 6, 'completed:enriched': 3 };
+  assert.deepEqual(await totals(), second);
+
+  // A report that fails is sent again, whole, with the next one.
+  one.workflowEvents.inc({ result: 'failed' }, 2);
+  one.webhookEvents.inc({ outcome: 'accepted', reason: '' });
+  down = true;
+  await assert.rejects(reportOne(), /connection refused/);
+  assert.deepEqual(await totals(), second);
+  one.workflowEvents.inc({ result: 'completed_closed' });
+  down = false;
+  await reportOne();
+  assert.deepEqual(await totals(), { ...second, received: 7, failed: 3, 'completed:closed': 1 });
+  const { rows } = await db.pool.query<{ late: boolean }>(
+    `SELECT bool_or(minute <> date_trunc('minute', minute) OR minute > now()) AS late FROM event_tallies`,
+  );
+  assert.deepEqual(rows, [{ late: false }], 'each row is a whole minute, not in the future');
+});
+
+test('the running service reports what it stored and how its runs ended; stats shows it', async (t) => {
+  const rig = await startEnrichment(t);
+  const { db } = rig.service;
+  const { rows: began } = await db.pool.query<{ minute: string }>(
+    `SELECT to_char(date_trunc('minute', now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS minute`,
+  );
+  const startMinute = Date.parse(began[0]!.minute);
+  // Two leads C2S no longer knows (404 on every call: the run fails), five that complete.
+  const GONE = ['gone-1', 'gone-2'];
+  for (const leadId of GONE) rig.c2s.removeLead(leadId);
+  const posted = [
+    ...GONE.map((leadId) => rig.lead('phone_only', { leadId }).event),
+    rig.lead('phone_only', { leadId: 'fine-1' }).event,
+    rig.lead('email_only', { leadId: 'fine-2' }).event,
+    rig.lead('no_match', { leadId: 'nobody-1' }).event,
+    rig.lead('same_person', { leadId: 'closing-1', action: 'on_close_lead' }).event,
+  ];
+  const answer = await rig.service.post(posted);
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  assert.equal(answer.body.processed, posted.length);
+  await settled(db);
+  // A stale update (stored, never run) and a duplicate (not stored).
+  const older = rig.lead('phone_only', { leadId: 'fine-1', updatedAt: '2026-11-19T10:15:00.000-03:00' });
+  const again = await rig.service.post([older.event, posted[2]]);
+  assert.deepEqual([again.body.stale, again.body.duplicates], [1, 1], JSON.stringify(again.body));
+  const states = await settled(db);
+  assert.deepEqual(
+    states.map((state) => [state.lead_id, state.status, state.outcome ?? state.error_code]),
+    [
+      ['closing-1', 'completed', 'closed'],
+      ['fine-1', 'stale', null],
+      ['fine-1', 'completed', 'enriched'],
+      ['fine-2', 'completed', 'enriched'],
+      ['gone-1', 'failed', 'c2s_not_found'],
+      ['gone-2', 'failed', 'c2s_not_found'],
+      ['nobody-1', 'completed', 'no_match'],
+    ],
+  );
+  // The truth, from the rows: what was stored, and how each run ended.
+  const stored = states.length;
+  const { rows: completedRows } = await db.pool.query<{ outcome: string; n: number }>(
+    `SELECT outcome, count(*)::int AS n FROM webhook_events WHERE status = 'completed' GROUP BY outcome`,
+  );
+  const outcomes = Object.fromEntries(completedRows.map((row) => [row.outcome, row.n]));
+  const completed = Object.values(outcomes).reduce((sum, n) => sum + n, 0);
+  const failed = states.filter((state) => state.status === 'failed').length;
+  assert.deepEqual(outcomes, { closed: 1, enriched: 2, no_match: 1 });
+
+  // Reports come every 5 s.
+  const sums = (stats: Stats) =>
+    stats.per_minute_1h.reduce(
+      (total, entry) => ({
+        received: total.received + entry.received,
+        completed: total.completed + entry.completed,
+        failed: total.failed + entry.failed,
+      }),
+      { received: 0, completed: 0, failed: 0 },
+    );
+  const reported = await until(
+    'the service to report its tallies',
+    async () => {
+      const stats = await getStats(rig.service.url);
+      const total = sums(stats);
+      return total.received >= stored && total.completed >= completed && total.failed >= failed
+        ? stats
+        : undefined;
+    },
+    15_000,
+    250,
+  );
+  assert.deepEqual(sums(reported), { received: stored, completed, failed });
+  assert.deepEqual(reported.outcomes_24h, outcomes);
+  // All of it in the minutes since the test began.
+  for (const entry of reported.per_minute_1h)
+    if (entry.received + entry.completed + entry.failed > 0)
+      assert.ok(Date.parse(entry.minute) >= startMinute, `${entry.minute} is not before ${began[0]!.minute}`);
+
+  // One more lead, and the service stops at once (before its next report, as a rule): stopping
+  // sends a last report, so the tallies still equal the rows, however far that lead got; nothing
+  // is counted twice, nothing is left out.
+  const late = await rig.service.post(rig.lead('phone_only', { leadId: 'late-1' }).event);
+  assert.equal(late.body.processed, 1, JSON.stringify(late.body));
+  await rig.service.stop();
+  const { rows: tallies } = await db.pool.query<{ kind: string; n: number }>(
+    'SELECT kind, sum(n)::int AS n FROM event_tallies GROUP BY kind',
+  );
+  const { rows: truth } = await db.pool.query<{ kind: string; n: number }>(
+    `SELECT 'received' AS kind, count(*)::int AS n FROM webhook_events
+     UNION ALL
+     SELECT CASE WHEN status = 'completed' THEN 'completed:' || outcome ELSE status END, count(*)::int
+     FROM webhook_events WHERE status IN ('completed', 'failed') GROUP BY 1`,
+  );
+  assert.equal(truth.find((row) => row.kind === 'received')!.n, stored + 1);
+  assert.deepEqual(
+    Object.fromEntries(tallies.map((row) => [row.kind, row.n])),
+    Object.fromEntries(truth.map((row) => [row.kind, row.n])),
   );
 });
 
