@@ -62,7 +62,8 @@ export function startTallyReports(
   const run = () => {
     running ??= (async () => {
       await report();
-      if (reports++ % 120 === 0) await db.query(`DELETE FROM event_tallies WHERE minute < now() - interval '2 days'`);
+      if (reports++ % 120 === 0)
+        await db.query(`DELETE FROM event_tallies WHERE minute < now() - interval '2 days'`);
     })()
       .catch(onError)
       .finally(() => (running = undefined));
