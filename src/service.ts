@@ -104,10 +104,22 @@ export async function startService(
       logger,
     );
     stops.unshift({ name: 'health pool', stop: () => healthDb.end() });
+    // Background reports and sealing take their own two connections: neither the workers' nor
+    // readiness's (whose 2 s statement timeout a long seal would also run into).
+    const background = createPool(
+      {
+        url: server.url,
+        max: 2,
+        connectTimeoutMs: config.database.connectTimeoutMs,
+        statementTimeoutMs: config.database.statementTimeoutMs,
+      },
+      logger,
+    );
+    stops.unshift({ name: 'background pool', stop: () => background.end() });
     const metrics = createMetrics();
     registerStateGauges(metrics, healthDb);
     // Stopped after the HTTP server and the workers (stops run in reverse): the last counts go out.
-    const tallies = startTallyReports(healthDb, metrics, (error) =>
+    const tallies = startTallyReports(background, metrics, (error) =>
       logger.warn({ err: error }, 'event tallies could not be reported'),
     );
     stops.unshift({ name: 'event tallies', stop: () => tallies.stop() });
@@ -128,7 +140,7 @@ export async function startService(
         health,
       );
       stops.unshift({ name: 'providers', stop: () => providers.close() });
-      const reports = startHealthReports(healthDb, health, processId, (error) =>
+      const reports = startHealthReports(background, health, processId, (error) =>
         logger.warn({ err: error }, 'provider health could not be reported'),
       );
       stops.unshift({ name: 'provider health reports', stop: () => reports.stop() });
@@ -148,7 +160,7 @@ export async function startService(
 
     const serveAdmin = options.role !== 'worker' && options.adminToken !== undefined;
     if (serveAdmin) {
-      const sealing = startHourSealing(healthDb, (error) =>
+      const sealing = startHourSealing(background, (error) =>
         logger.warn({ err: error }, 'event hour counts could not be sealed'),
       );
       stops.unshift({ name: 'hour sealing', stop: () => sealing.stop() });

@@ -125,6 +125,7 @@ test('in production a missing configuration stops the boot with every problem li
     'PORT',
     'LOG_LEVEL',
     'WEBHOOK_SECRET',
+    'ADMIN_TOKEN',
     'DB_URL',
     'C2S_TOKEN',
     'DIRETRIX_USER',
@@ -132,7 +133,7 @@ test('in production a missing configuration stops the boot with every problem li
   ]) {
     assert.ok(result.output.includes(problem), `the boot error names ${problem}`);
   }
-  assert.equal(result.output.match(/^ {2}- /gm)?.length, 9, result.output);
+  assert.equal(result.output.match(/^ {2}- /gm)?.length, 10, result.output);
 });
 
 test('Ctrl-C (SIGINT to the whole process group) stops the service and its embedded database quietly, in order', async (t) => {

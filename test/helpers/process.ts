@@ -35,7 +35,15 @@ export async function spawnService(
 ): Promise<ServiceProcess> {
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'debug', ...env },
+    // An admin token, so that no run generates one in the repository's ./data.
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'debug',
+      ADMIN_TOKEN: 'test-admin-token-do-not-use-0123',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.ownProcessGroup ?? false,
   });
