@@ -106,6 +106,7 @@ test('the dashboard: sign in, find a failure, reprocess it, replay the rest, at 
   await page.locator('main table tbody tr', { hasText: first }).getByRole('link').first().click();
   await page.getByRole('heading', { name: 'Event' }).waitFor();
   await page.getByRole('alert').filter({ hasText: 'c2s_not_found' }).waitFor();
+  await screenshot(page, 'event-failed');
   const postNote = page.locator('main table tbody tr', { hasText: 'post_note' });
   assert.match((await postNote.textContent()) ?? '', /failed/);
   assert.match((await page.locator('main table').textContent()) ?? '', /find_cpf.*succeeded/s);
@@ -125,6 +126,7 @@ test('the dashboard: sign in, find a failure, reprocess it, replay the rest, at 
   const dialog = page.getByRole('dialog');
   await dialog.waitFor();
   assert.match((await dialog.textContent()) ?? '', /2 failed events have this code; 2 of them can run again/);
+  await screenshot(page, 'failures-replay-confirmation');
   await dialog.getByRole('button', { name: 'Replay 2' }).click();
   await page.getByText('2 of 2 events queued again').waitFor();
   await settled(rig, Object.fromEntries([...GONE, ...FINE].map((lead) => [lead, 'completed'])));
