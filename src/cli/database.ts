@@ -7,7 +7,10 @@ import type { CommandContext } from './command.ts';
  * Runs `use` on a small pool over the service's database (the configured one, else the embedded
  * one of this data directory), and closes both whatever happens.
  */
-export async function withDatabase<T>(context: CommandContext, use: (db: pg.Pool) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(
+  context: Pick<CommandContext, 'config' | 'logger'>,
+  use: (db: pg.Pool) => Promise<T>,
+): Promise<T> {
   const { config, logger } = context;
   const server = await openDatabaseForCommand(config, logger);
   try {

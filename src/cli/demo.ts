@@ -4,8 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { environmentWithDotenv, loadConfig } from '../config.ts';
-import { openDatabaseForCommand } from '../db/database.ts';
-import { createPool } from '../db/pool.ts';
+import { withDatabase } from './database.ts';
 import { createLogger } from '../log/logger.ts';
 import { readRuntime } from '../runtime.ts';
 import { createPopulation } from '../simulators/population.ts';
@@ -54,18 +53,7 @@ if (response.status !== 200) {
 }
 process.stdout.write(`posted ${leads.length} sample leads to ${baseUrl}; waiting for their notes…\n\n`);
 
-const logger = createLogger('warn');
-const server = await openDatabaseForCommand(config, logger);
-const db = createPool(
-  {
-    url: server.url,
-    max: 2,
-    connectTimeoutMs: config.database.connectTimeoutMs,
-    statementTimeoutMs: config.database.statementTimeoutMs,
-  },
-  logger,
-);
-try {
+await withDatabase({ config, logger: createLogger('warn') }, async (db) => {
   const ids = leads.map((lead) => lead.leadId);
   let rows: Array<{
     lead_id: string;
@@ -94,10 +82,7 @@ try {
     const note = await receivedNote(lead.leadId, row?.note ?? null);
     process.stdout.write(note ? `${note}\n\n` : '(no note)\n\n');
   }
-} finally {
-  await db.end();
-  await server.stop();
-}
+});
 
 /** The note as the simulated C2S received it; the composed text when the simulator is not ours to ask. */
 async function receivedNote(leadId: string, composed: string | null): Promise<string | null> {
