@@ -89,6 +89,12 @@ export interface Config {
       readonly maxLength: number;
     };
   };
+  readonly retention: {
+    /** Finished events lose their raw payload and step outputs, rejected input goes, after this. */
+    readonly eventDays: number;
+    /** A person not found for any lead (nor updated) for this long is deleted. */
+    readonly peopleDays: number;
+  };
   readonly adminToken: string | undefined;
 }
 
@@ -295,6 +301,10 @@ export function loadConfig(env: Env): Config {
         includeMother: flag('NOTE_INCLUDE_MOTHER', true),
         maxLength: integer('NOTE_MAX_LENGTH', 5000, 200, 100_000),
       },
+    },
+    retention: {
+      eventDays: integer('RETENTION_DAYS', 30, 1, 3650),
+      peopleDays: integer('PEOPLE_RETENTION_DAYS', 365, 1, 36_500),
     },
     adminToken: text('ADMIN_TOKEN'),
   };

@@ -80,6 +80,12 @@ export function createMetrics() {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    retentionPurged: new Counter({
+      name: 'retention_purged_total',
+      help: 'Rows the retention purge cleared, by kind (event_payloads blanked, rejected_inputs and people deleted).',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     backlog: new Gauge({
       name: 'webhook_backlog_events',
       help: 'Stored events not yet processed (received or processing), as last counted.',

@@ -21,6 +21,7 @@ import { hostname } from 'node:os';
 import { createHealthRecorder, startHealthReports } from './providers/health.ts';
 import { startHourSealing } from './admin/hour-counts.ts';
 import { startTallyReports } from './admin/tallies.ts';
+import { startRetention } from './lifecycle/retention.ts';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -44,6 +45,8 @@ export interface ServiceOptions {
   readonly adminToken?: string | undefined;
   /** The workflow's step names in order, for the admin API's timelines. */
   readonly stepOrder?: readonly string[];
+  /** Internal (tests): the retention job's timing; hourly, first run a minute after start, by default. */
+  readonly retentionTiming?: { readonly intervalMs?: number; readonly firstRunMs?: number };
 }
 
 export interface RunningService {
@@ -164,6 +167,17 @@ export async function startService(
         logger.warn({ err: error }, 'event hour counts could not be sealed'),
       );
       stops.unshift({ name: 'hour sealing', stop: () => sealing.stop() });
+    }
+    if (options.role !== 'worker') {
+      // Retention runs where the webhook is served (one purge at a time across processes: its lock).
+      const retention = startRetention(background, {
+        eventDays: config.retention.eventDays,
+        peopleDays: config.retention.peopleDays,
+        metrics,
+        logger,
+        ...options.retentionTiming,
+      });
+      stops.unshift({ name: 'retention', stop: () => retention.stop() });
     }
     const wake = createWaker(db);
     const app = await buildApp({

@@ -58,6 +58,8 @@ export interface StartOptions {
   /** `api` (default) stores and queues; `all` and `worker` also run `workflow`. */
   readonly role?: Role;
   readonly workflow?: (deps: WorkflowDeps) => readonly Step[];
+  /** The retention job's timing (hourly, first run a minute after start, by default). */
+  readonly retentionTiming?: { readonly intervalMs?: number; readonly firstRunMs?: number };
 }
 
 /**
@@ -83,6 +85,7 @@ export async function startService(t: TestContext, options: StartOptions = {}): 
     workflow: options.workflow ?? (() => []),
     adminToken: config.adminToken,
     stepOrder: ENRICHMENT_STEP_ORDER,
+    retentionTiming: options.retentionTiming,
   });
   let stopped = false;
   const stop = async () => {

@@ -3,6 +3,7 @@ import { erase } from './erase.ts';
 import { event } from './event.ts';
 import { events } from './events.ts';
 import { migrate } from './migrate.ts';
+import { purge } from './purge.ts';
 import { replay } from './replay.ts';
 import { reprocess } from './reprocess.ts';
 import { stats } from './stats.ts';
@@ -18,5 +19,6 @@ export const COMMANDS: readonly Command[] = [
   replay,
   stats,
   erase,
+  purge,
   migrate,
 ];
