@@ -17,7 +17,9 @@ ALTER TABLE webhook_events
 CREATE INDEX webhook_events_unpurged_idx ON webhook_events (received_at)
   WHERE purged_at IS NULL AND status NOT IN ('received', 'processing');
 
--- People not seen for PEOPLE_RETENTION_DAYS, oldest first, walked by keyset (updated_at, id).
+-- People not updated for PEOPLE_RETENTION_DAYS, oldest first, walked by keyset (updated_at, id):
+-- without it every batch would read the whole parties table. Costs an index entry when a person
+-- is stored again (enrichments are paced by the providers: a few a second at most).
 CREATE INDEX parties_updated_at_idx ON people.parties (updated_at, id);
 
 -- Down Migration
