@@ -305,3 +305,27 @@ test('without a .env file the environment is used as it is', (t) => {
   const env: Env = { PORT: '1234' };
   assert.equal(environmentWithDotenv(env, dir), env);
 });
+
+test('production without an ADMIN_TOKEN (or with a short one) does not load', () => {
+  const production: Env = { ...PRODUCTION, ADMIN_TOKEN: undefined };
+  const refusal = (env: Env) => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+      return error;
+    }
+    assert.fail('expected loadConfig to throw');
+  };
+  assert.deepEqual(refusal(production).problems, ['ADMIN_TOKEN is required when NODE_ENV=production']);
+  assert.deepEqual(refusal({ ...production, ADMIN_TOKEN: '  ' }).problems, [
+    'ADMIN_TOKEN is required when NODE_ENV=production',
+  ]);
+  const short = refusal({ ...production, ADMIN_TOKEN: 'short-token' });
+  assert.deepEqual(short.problems, ['ADMIN_TOKEN must be at least 16 characters in production']);
+  assert.ok(!short.message.includes('short-token'), 'the token is not echoed');
+  const token = 'production-admin-token-0123456789';
+  assert.equal(loadConfig({ ...production, ADMIN_TOKEN: token }).adminToken, token);
+  // Outside production the service runs without one (it generates its own).
+  assert.equal(loadConfig({ ...production, NODE_ENV: 'development' }).adminToken, undefined);
+});
