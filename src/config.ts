@@ -96,6 +96,8 @@ export interface Config {
     readonly peopleDays: number;
   };
   readonly adminToken: string | undefined;
+  /** The key of the suppression list's hashes (`erase --suppress`); generated outside production. */
+  readonly suppressionSecret: string | undefined;
 }
 
 export interface ProviderSettings {
@@ -307,6 +309,7 @@ export function loadConfig(env: Env): Config {
       peopleDays: integer('PEOPLE_RETENTION_DAYS', 365, 1, 36_500),
     },
     adminToken: text('ADMIN_TOKEN'),
+    suppressionSecret: text('SUPPRESSION_SECRET'),
   };
 
   const adminToken = text('ADMIN_TOKEN');
@@ -314,6 +317,10 @@ export function loadConfig(env: Env): Config {
     problems.push('ADMIN_TOKEN is required when NODE_ENV=production');
   if (production && adminToken !== undefined && adminToken.length < 16)
     problems.push('ADMIN_TOKEN must be at least 16 characters in production');
+
+  const suppressionSecret = text('SUPPRESSION_SECRET');
+  if (suppressionSecret !== undefined && suppressionSecret.length < 16)
+    problems.push('SUPPRESSION_SECRET must be at least 16 characters');
 
   if (production) for (const name of missingCredentials) required(name, undefined);
   else if (missingCredentials.length > 0 && !demo) {

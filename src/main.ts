@@ -3,6 +3,7 @@ import { environmentWithDotenv, loadConfig, type Config } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { createLogger, flushLogs } from './log/logger.ts';
 import { startService, type Role, type RunningService } from './service.ts';
+import { suppressionKeyOf } from './lifecycle/suppression.ts';
 import { ADMIN_TOKEN_FILE, generatedSecret, secretFile } from './webhooks/auth.ts';
 import { ADMIN_PREFIX } from './admin/routes.ts';
 import { DASHBOARD_PATH } from './dashboard/routes.ts';
@@ -40,6 +41,7 @@ try {
     secrets,
     workflow: enrichmentWorkflow,
     adminToken,
+    suppressionKey: suppressionKeyOf(config),
     stepOrder: ENRICHMENT_STEP_ORDER,
   });
   if (stopping)

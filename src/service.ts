@@ -22,6 +22,7 @@ import { createHealthRecorder, startHealthReports } from './providers/health.ts'
 import { startHourSealing } from './admin/hour-counts.ts';
 import { startTallyReports } from './admin/tallies.ts';
 import { startRetention } from './lifecycle/retention.ts';
+import { suppressionCheck, type SuppressionCheck } from './lifecycle/suppression.ts';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -34,6 +35,8 @@ export interface WorkflowDeps {
   readonly metrics: Metrics;
   readonly config: Config;
   readonly logger: Logger;
+  /** Whether a lead names a person on the suppression list. */
+  readonly suppression: SuppressionCheck;
 }
 
 export interface ServiceOptions {
@@ -43,6 +46,8 @@ export interface ServiceOptions {
   readonly workflow: (deps: WorkflowDeps) => readonly Step[];
   /** The admin API's token; absent: no admin API. */
   readonly adminToken?: string | undefined;
+  /** The suppression list's key (SUPPRESSION_SECRET, or generated outside production). */
+  readonly suppressionKey?: string | undefined;
   /** The workflow's step names in order, for the admin API's timelines. */
   readonly stepOrder?: readonly string[];
   /** Internal (tests): the retention job's timing; hourly, first run a minute after start, by default. */
@@ -150,7 +155,14 @@ export async function startService(
       const worker = await startWorker({
         db,
         databaseUrl: server.url,
-        steps: options.workflow({ db, ...providers, metrics, config, logger }),
+        steps: options.workflow({
+          db,
+          ...providers,
+          metrics,
+          config,
+          logger,
+          suppression: suppressionCheck(db, options.suppressionKey),
+        }),
         logger,
         metrics,
         concurrency: config.workflow.concurrency,

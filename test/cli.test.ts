@@ -491,7 +491,10 @@ test('erase and migrate work from the command line', async (t) => {
   const { db, env } = await database(t);
   const erased = await cli(t, ['erase', '--cpf', '529.982.247-25'], env);
   assert.equal(erased.code, 0, erased.stderr);
-  assert.equal(erased.stdout, 'erased 0 person(s); scrubbed 0 event(s) of 0 lead(s)\n');
+  assert.equal(
+    erased.stdout,
+    'erase: people 0, leads 0, events blanked 0, events stopped 0, rejected inputs 0, shared contacts 0, leads with notes 0\n',
+  );
 
   const migrated = await cli(t, ['migrate'], { DB_URL: db.url });
   assert.equal(migrated.code, 0, migrated.stderr);

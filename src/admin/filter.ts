@@ -25,7 +25,7 @@ export const EVENT_STATUSES = [
   'superseded',
 ] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
-export const EVENT_OUTCOMES = ['enriched', 'no_match', 'unchanged', 'closed'] as const;
+export const EVENT_OUTCOMES = ['enriched', 'no_match', 'unchanged', 'closed', 'suppressed'] as const;
 export type EventOutcome = (typeof EVENT_OUTCOMES)[number];
 export const HOOK_ACTIONS = ['on_create_lead', 'on_update_lead', 'on_close_lead'] as const;
 export type HookActionName = (typeof HOOK_ACTIONS)[number];

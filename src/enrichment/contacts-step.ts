@@ -8,6 +8,8 @@ import { knownRefs, noteRef } from '../notes/reference.ts';
 import type { C2sClient } from '../providers/c2s/client.ts';
 import { leadAttributes } from '../webhooks/envelope.ts';
 import { PermanentError } from '../errors.ts';
+import type { SuppressionCheck } from '../lifecycle/suppression.ts';
+import { identifiersIn, unionOf, type Identifiers } from '../people/identifiers.ts';
 import { MemoKey, type StepContext, type StepDefinition } from '../workflow/step.ts';
 
 /** What the lead itself tells us, normalised: the input of every later step. */
@@ -66,6 +68,23 @@ export function contactsOf(leadId: string, attributes: Record<string, unknown>):
   return { phone, email, leadName: text(customer.name) ?? null, leadCpfs, ref };
 }
 
+/** The identifiers the workflow would look up for a lead: what suppression is checked on. */
+export function lookedUp(contacts: LeadContacts): Identifiers {
+  return {
+    cpfs: new Set(contacts.leadCpfs),
+    phones: new Set(contacts.phone ? [contacts.phone] : []),
+    emails: new Set(contacts.email ? [contacts.email] : []),
+  };
+}
+
+/**
+ * Every identifier an event's raw payload names: those the workflow reads, and any other anywhere
+ * in it (erasure and the subject report match on these; too costly for every event's run).
+ */
+export function leadIdentifiers(payload: unknown): Identifiers {
+  return unionOf(identifiersIn(payload), lookedUp(contactsOf('', leadAttributes(payload))));
+}
+
 /**
  * Normalises the lead's phone and e-mail and finds any CPF in its own fields. An event whose
  * contacts already produced a note on this lead (under its current or legacy reference) ends
@@ -75,6 +94,7 @@ export function contactsOf(leadId: string, attributes: Record<string, unknown>):
  */
 export function normaliseContactsStep(deps: {
   db: pg.Pool;
+  suppression: SuppressionCheck;
   noteOnNoMatch: boolean;
   verifyWith?: C2sClient | undefined;
 }): ContactsStep {
@@ -106,13 +126,16 @@ export function normaliseContactsStep(deps: {
       return found;
     },
     async run(context) {
-      const { phone, email, leadCpfs, ref } = await contacts(context);
+      const found = await contacts(context);
+      const { phone, email, leadCpfs, ref } = found;
       const output: ContactsFound = {
         ref,
         phone: phone !== null,
         email: email !== null,
         leadCpf: leadCpfs.length > 0,
       };
+      // A person erased with --suppress objects to processing: nothing is looked up, no note.
+      if (await deps.suppression.names(lookedUp(found))) return { output, outcome: 'suppressed' };
       if (await noteSent({ leadId: context.event.leadId, refs: knownRefs(ref) }))
         return { output, outcome: 'unchanged' };
       if (!phone && !email && leadCpfs.length === 0 && !deps.noteOnNoMatch)

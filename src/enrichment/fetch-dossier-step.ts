@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { LeaseLostError } from '../errors.ts';
 import { dossierFromWorkApi } from '../people/dossier.ts';
 import type { Dossier } from '../people/types.ts';
 import type { WorkApiClient } from '../providers/workapi/client.ts';
@@ -44,16 +45,15 @@ export function fetchDossierStep(deps: {
   cacheMs: number;
   noteOnNoMatch: boolean;
 }): StepDefinition<FetchedDossiers> {
-  const inFlight = new Map<string, Promise<Dossier | null>>();
+  const inFlight = new Map<string, Promise<Fetched>>();
+  type Fetched = { readonly dossier: Dossier | null; readonly fresh: boolean };
 
-  async function dossierFor(cpf: string, signal: AbortSignal): Promise<Dossier | null> {
+  async function dossierFor(cpf: string, signal: AbortSignal): Promise<Fetched> {
     const cached = deps.cacheMs > 0 ? await freshDossier(deps.db, cpf, deps.cacheMs) : null;
-    if (cached) return cached;
+    if (cached) return { dossier: cached, fresh: false };
     const raw = await deps.workApi.fetchDossier(cpf, signal);
     // Filtered on arrival: nothing outside the whitelist is kept, even in memory past this line.
-    const dossier = raw ? (dossierFromWorkApi(raw) ?? null) : null;
-    if (dossier) await recordEnrichment(deps.db, dossier);
-    return dossier;
+    return { dossier: raw ? (dossierFromWorkApi(raw) ?? null) : null, fresh: true };
   }
 
   return {
@@ -72,7 +72,12 @@ export function fetchDossierStep(deps: {
           inFlight.set(cpf, pending);
         }
         // A party erased since it was found has no CPF left to look up.
-        const dossier = pending ? await pending : null;
+        const fetched = pending ? await pending : null;
+        const dossier = fetched?.dossier ?? null;
+        // Each run sharing a fetch records it under its own fence: one that lost its event (to an
+        // erasure, say) writes nothing back, and the others are not held up by it.
+        if (dossier && fetched?.fresh && !(await recordEnrichment(deps.db, dossier, context.fence)))
+          throw new LeaseLostError();
         if (dossier) dossiers.set(party, dossier);
         (dossier ? found : missing).push(party);
       }

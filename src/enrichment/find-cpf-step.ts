@@ -1,5 +1,8 @@
 import type pg from 'pg';
 import { createBatcher } from '../db/batcher.ts';
+import { LeaseLostError } from '../errors.ts';
+import type { SuppressionCheck } from '../lifecycle/suppression.ts';
+import type { Fence } from '../queue/claims.ts';
 import { normaliseCpf } from '../people/cpf.ts';
 import type { DiretrixClient, DiretrixMatch } from '../providers/diretrix/client.ts';
 import type { WorkApiClient } from '../providers/workapi/client.ts';
@@ -25,6 +28,7 @@ export interface FindCpfStep extends StepDefinition<FoundParties> {
 
 export interface FindCpfDeps {
   readonly db: pg.Pool;
+  readonly suppression: SuppressionCheck;
   readonly contacts: ContactsStep;
   readonly diretrix: DiretrixClient;
   readonly workApi: WorkApiClient;
@@ -47,10 +51,10 @@ export function findCpfStep(deps: FindCpfDeps): FindCpfStep {
   const knownCpfs = createBatcher<KnownContacts, KnownContacts>((leads) =>
     cpfsByContacts(deps.db, leads, deps.contactMatchMs),
   );
-  const partiesOf = createBatcher<readonly string[], ReadonlyMap<string, number>>(async (asks) => {
-    const parties = await partiesOfCpfs(deps.db, asks.flat());
-    return asks.map(() => parties);
-  });
+  const partiesOf = createBatcher<
+    { fence: Fence; cpfs: readonly string[] },
+    ReadonlyMap<string, number> | null
+  >((asks) => partiesOfCpfs(deps.db, asks));
 
   async function findCpfs(context: StepContext) {
     const contacts = await deps.contacts.contacts(context);
@@ -89,7 +93,21 @@ export function findCpfStep(deps: FindCpfDeps): FindCpfStep {
     async run(context) {
       const { leadCpf, byPhone, byEmail, sources } = await findCpfs(context);
       const cpfs = [leadCpf, byPhone, byEmail].filter((cpf): cpf is string => cpf !== null);
-      const parties = cpfs.length > 0 ? await partiesOf(cpfs) : new Map<string, number>();
+      // Found through a contact: the person behind it may have objected (the lead's own CPF was
+      // checked with its contacts). Nothing of theirs is stored, not even the CPF's party.
+      const foundElsewhere = [byPhone, byEmail].filter((cpf): cpf is string => cpf !== null);
+      if (
+        foundElsewhere.length > 0 &&
+        (await deps.suppression.names({
+          cpfs: new Set(foundElsewhere),
+          phones: new Set(),
+          emails: new Set(),
+        }))
+      )
+        return { output: { lead: null, byPhone: null, byEmail: null, sources }, outcome: 'suppressed' };
+      const parties =
+        cpfs.length > 0 ? await partiesOf({ fence: context.fence, cpfs }) : new Map<string, number>();
+      if (parties === null) throw new LeaseLostError();
       const cpfOfParty = new Map<number, string>();
       for (const cpf of cpfs) if (parties.has(cpf)) cpfOfParty.set(parties.get(cpf)!, cpf);
       context.memo.set(PARTY_CPFS, cpfOfParty);

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { withTransaction } from '../db/transaction.ts';
 import type { Dossier } from '../people/types.ts';
+import type { Fence } from '../queue/claims.ts';
 
 /** Where the dossier came from (one row per party and provider in people.enrichments). */
 export const WORK_API = 'workapi';
@@ -30,36 +30,72 @@ export async function dossiersByParty(
 }
 
 /**
- * The party of each CPF, created when new (a CPF becomes its party's id wherever it must be
- * remembered: step outputs keep the id, never the CPF). `bpchar[]`: see the CPF index.
+ * `held`: the events whose runs still hold them (claimed by this worker at this attempt), locked
+ * FOR SHARE for the statement's transaction. A people write joins it, so it lands only while its
+ * run holds its event: an erasure ends the person's events (revoking their claims) under FOR
+ * UPDATE, so a write it races either commits before and is erased with the rest, or waits and then
+ * finds its claim gone and writes nothing. Nothing a run gathered before an erasure comes back.
  */
-export async function partiesOfCpfs(db: pg.Pool, cpfs: readonly string[]): Promise<Map<string, number>> {
-  const unique = [...new Set(cpfs)];
-  const ids = new Map<string, number>();
-  if (unique.length === 0) return ids;
-  const { rows } = await db.query<{ id: string; cpf: string }>({
+const HELD = (fences: string, ids: string) => `held AS (
+    SELECT e.id FROM webhook_events e
+    WHERE e.id = ANY(${ids})
+      AND EXISTS (SELECT 1 FROM ${fences} f WHERE f.event_id = e.id AND f.worker = e.claimed_by AND f.attempt = e.attempts)
+    FOR SHARE OF e
+  )`;
+
+/** One run's fence as the three arrays HELD's callers unnest. */
+function fenceArrays(fences: readonly Fence[]): [string[], string[], number[]] {
+  return [fences.map((f) => f.eventId), fences.map((f) => f.workerId), fences.map((f) => f.attempt)];
+}
+
+/**
+ * The party of each CPF, created when new (a CPF becomes its party's id wherever it must be
+ * remembered: step outputs keep the id, never the CPF), for each run asking: null for a run that
+ * no longer holds its event (nothing is created for it). `bpchar[]`: see the CPF index.
+ */
+export async function partiesOfCpfs(
+  db: pg.Pool,
+  asks: ReadonlyArray<{ readonly fence: Fence; readonly cpfs: readonly string[] }>,
+): Promise<Array<Map<string, number> | null>> {
+  const asked = asks.flatMap((ask) => ask.cpfs.map((cpf) => ({ cpf, fence: ask.fence })));
+  if (asked.length === 0) return asks.map(() => new Map());
+  const [events, workers, attempts] = fenceArrays(asked.map((ask) => ask.fence));
+  const { rows } = await db.query<{ id: string | null; cpf: string | null; held: string[] }>({
     name: 'parties-of-cpfs',
-    text: `WITH given AS (SELECT DISTINCT unnest($1::bpchar[]) AS cpf),
+    text: `WITH asked AS (
+             SELECT * FROM unnest($1::bpchar[], $2::uuid[], $3::text[], $4::int[]) AS a(cpf, event_id, worker, attempt)
+           ), ${HELD('asked', '$2::uuid[]')},
+           given AS (SELECT DISTINCT a.cpf FROM asked a JOIN held h ON h.id = a.event_id),
            created AS (
              INSERT INTO people.parties (cpf) SELECT cpf FROM given ORDER BY cpf
              ON CONFLICT (cpf) DO NOTHING RETURNING id, cpf
+           ), found AS (
+             SELECT id, cpf FROM created
+             UNION ALL
+             SELECT p.id, p.cpf FROM people.parties p JOIN given USING (cpf)
            )
-           SELECT id, cpf FROM created
-           UNION ALL
-           SELECT id, cpf FROM people.parties WHERE cpf = ANY($1::bpchar[])`,
-    values: [unique],
+           SELECT f.id, f.cpf, (SELECT array_agg(id) FROM held) AS held
+           FROM (SELECT 1) one LEFT JOIN found f ON true`,
+    values: [asked.map((ask) => ask.cpf), events, workers, attempts],
   });
-  for (const row of rows) ids.set(row.cpf, Number(row.id));
-  if (ids.size < unique.length) {
+  const held = new Set(rows[0]?.held ?? []);
+  const ids = new Map<string, number>();
+  for (const row of rows) if (row.id !== null && row.cpf !== null) ids.set(row.cpf, Number(row.id));
+  const wanted = [...new Set(asked.filter((ask) => held.has(ask.fence.eventId)).map((ask) => ask.cpf))];
+  if (ids.size < wanted.length) {
     // Created a moment ago by a concurrent run, after this statement's snapshot: visible now.
     const { rows: late } = await db.query<{ id: string; cpf: string }>({
       name: 'parties-by-cpf',
       text: `SELECT id, cpf FROM people.parties WHERE cpf = ANY($1::bpchar[])`,
-      values: [unique.filter((cpf) => !ids.has(cpf))],
+      values: [wanted.filter((cpf) => !ids.has(cpf))],
     });
     for (const row of late) ids.set(row.cpf, Number(row.id));
   }
-  return ids;
+  return asks.map((ask) =>
+    ask.cpfs.length > 0 && !held.has(ask.fence.eventId)
+      ? null
+      : new Map(ask.cpfs.flatMap((cpf) => (ids.has(cpf) ? [[cpf, ids.get(cpf)!] as const] : []))),
+  );
 }
 
 /** The CPF of each of these parties (those that still exist: an erased one is missing). */
@@ -72,16 +108,21 @@ export async function cpfsOfParties(db: pg.Pool, partyIds: readonly number[]): P
   return new Map(rows.map((row) => [Number(row.id), row.cpf]));
 }
 
-/** Records a fetched (already whitelisted) dossier as the party's latest enrichment. */
-export async function recordEnrichment(db: pg.Pool, dossier: Dossier): Promise<void> {
+/**
+ * Records a fetched (already whitelisted) dossier as the party's latest enrichment, while `fence`
+ * holds its event (see HELD); answers false, writing nothing, once it does not.
+ */
+export async function recordEnrichment(db: pg.Pool, dossier: Dossier, fence: Fence): Promise<boolean> {
   const quality =
     dossier.name && dossier.birthDate && (dossier.phones.length > 0 || dossier.emails.length > 0)
       ? 'full'
       : 'partial';
-  await db.query({
+  const { rowCount } = await db.query({
     name: 'record-enrichment',
-    text: `WITH party AS (
-             INSERT INTO people.parties (cpf, name) VALUES ($1, $2)
+    text: `WITH fence AS (SELECT $6::uuid AS event_id, $7::text AS worker, $8::int AS attempt),
+           ${HELD('fence', 'ARRAY[$6::uuid]')},
+           party AS (
+             INSERT INTO people.parties (cpf, name) SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM held)
              ON CONFLICT (cpf) DO UPDATE SET name = coalesce(EXCLUDED.name, people.parties.name)
              RETURNING id
            )
@@ -89,8 +130,13 @@ export async function recordEnrichment(db: pg.Pool, dossier: Dossier): Promise<v
            SELECT id, $3, now(), $4, $5 FROM party
            ON CONFLICT (party_id, provider) DO UPDATE
            SET fetched_at = EXCLUDED.fetched_at, quality = EXCLUDED.quality, dossier = EXCLUDED.dossier`,
-    values: [dossier.cpf, dossier.name, WORK_API, quality, JSON.stringify(dossier)],
+    values: [dossier.cpf, dossier.name, WORK_API, quality, JSON.stringify(dossier), ...fenceValues(fence)],
   });
+  return rowCount === 1;
+}
+
+function fenceValues(fence: Fence): [string, string, number] {
+  return [fence.eventId, fence.workerId, fence.attempt];
 }
 
 export interface KnownContacts {
@@ -139,18 +185,26 @@ export interface LeadLink {
 
 /**
  * Stores a person's whitelisted attributes, contacts, addresses and companies, and links the
- * lead. Re-storing updates in place: contacts, addresses and companies are unique per party.
+ * lead, while `fence` holds its event (see HELD); answers false, writing nothing, once it does not.
+ * Re-storing updates in place: contacts, addresses and companies are unique per party.
  */
-export async function storePerson(db: pg.Pool, dossier: Dossier, link: LeadLink): Promise<void> {
+export async function storePerson(
+  db: pg.Pool,
+  dossier: Dossier,
+  link: LeadLink,
+  fence: Fence,
+): Promise<boolean> {
   // One statement (so one round trip and one implicit transaction): each part upserts its own
   // table from the party row the first one returns.
-  await db.query({
+  const { rows } = await db.query<{ held: boolean }>({
     name: 'store-person',
     text: `
-      WITH party AS (
+      WITH fence AS (SELECT $18::uuid AS event_id, $19::text AS worker, $20::int AS attempt),
+      ${HELD('fence', 'ARRAY[$18::uuid]')},
+      party AS (
         INSERT INTO people.parties (cpf, name, birth_date, sex, mother_name, marital_status, registration_status,
           income, purchasing_power, income_band, credit_score, risk_band, profession)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 WHERE EXISTS (SELECT 1 FROM held)
         ON CONFLICT (cpf) DO UPDATE SET
           name = EXCLUDED.name, birth_date = EXCLUDED.birth_date, sex = EXCLUDED.sex,
           mother_name = EXCLUDED.mother_name, marital_status = EXCLUDED.marital_status,
@@ -182,8 +236,10 @@ export async function storePerson(db: pg.Pool, dossier: Dossier, link: LeadLink)
         SELECT DISTINCT ON (x.cnpj) party.id, x.cnpj, x.relation
         FROM party, json_to_recordset($16::json) AS x(cnpj text, relation text)
         ON CONFLICT (party_id, cnpj) DO UPDATE SET relation = EXCLUDED.relation
+      ), linked AS (
+        INSERT INTO people.party_leads (party_id, lead_id) SELECT id, $17 FROM party ON CONFLICT DO NOTHING
       )
-      INSERT INTO people.party_leads (party_id, lead_id) SELECT id, $17 FROM party ON CONFLICT DO NOTHING`,
+      SELECT EXISTS (SELECT 1 FROM held) AS held`,
     values: [
       dossier.cpf,
       dossier.name,
@@ -202,8 +258,10 @@ export async function storePerson(db: pg.Pool, dossier: Dossier, link: LeadLink)
       JSON.stringify(dossier.addresses),
       JSON.stringify(dossier.companies),
       link.leadId,
+      ...fenceValues(fence),
     ],
   });
+  return rows[0]?.held === true;
 }
 
 interface ContactRow {
@@ -244,59 +302,4 @@ function partyContacts(dossier: Dossier, link: LeadLink): ContactRow[] {
   if (link.phone) add({ kind: 'phone', value: link.phone, whatsapp: false, label: null, source: 'lead' });
   if (link.email) add({ kind: 'email', value: link.email, whatsapp: false, label: null, source: 'lead' });
   return [...rows.values()];
-}
-
-export type ErasureKey = { readonly cpf: string } | { readonly phone: string } | { readonly email: string };
-
-export interface Erasure {
-  readonly parties: number;
-  readonly leads: number;
-  readonly events: number;
-}
-
-/**
- * Erases a data subject: every party with that CPF, phone or e-mail, with its contacts,
- * addresses, companies and enrichments; and the raw payloads, step outputs and kept rejects of
- * the leads they were found for, or whose payload names the phone or e-mail. The event rows
- * themselves stay (ids, times, statuses), so operators keep their history.
- */
-export async function erasePerson(db: pg.Pool, key: ErasureKey): Promise<Erasure> {
-  return withTransaction(db, async (client) => {
-    const { rows: parties } = await client.query<{ id: string }>(
-      'cpf' in key
-        ? { text: 'SELECT id FROM people.parties WHERE cpf = $1', values: [key.cpf] }
-        : {
-            text: 'SELECT DISTINCT party_id AS id FROM people.contacts WHERE kind = $1 AND value = $2',
-            values: ['phone' in key ? 'phone' : 'email', 'phone' in key ? key.phone : key.email],
-          },
-    );
-    const partyIds = parties.map((party) => party.id);
-    const { rows: links } = await client.query<{ lead_id: string }>(
-      'SELECT DISTINCT lead_id FROM people.party_leads WHERE party_id = ANY($1::bigint[])',
-      [partyIds],
-    );
-    const leadIds = links.map((link) => link.lead_id);
-    // Payloads that name the contact, even for leads never enriched.
-    const needle = 'cpf' in key ? key.cpf : 'phone' in key ? key.phone : key.email.toLowerCase();
-    const { rows: events } = await client.query<{ id: string; lead_id: string }>(
-      `SELECT id, lead_id FROM webhook_events
-       WHERE lead_id = ANY($1::text[])
-          OR ($3 AND lower(payload_raw::text) LIKE '%' || $2 || '%')
-          OR (NOT $3 AND regexp_replace(payload_raw::text, '\\D', '', 'g') LIKE '%' || $2 || '%')`,
-      [leadIds, needle, 'email' in key],
-    );
-    const allLeads = [...new Set([...leadIds, ...events.map((event) => event.lead_id)])];
-    const eventIds = events.map((event) => event.id);
-    await client.query(
-      `UPDATE webhook_events SET payload_raw = '{"erased": true}' WHERE id = ANY($1::uuid[])`,
-      [eventIds],
-    );
-    await client.query(
-      `UPDATE event_steps SET output = NULL, error_message = NULL WHERE event_id = ANY($1::uuid[])`,
-      [eventIds],
-    );
-    await client.query(`DELETE FROM rejected_webhooks WHERE lead_id = ANY($1::text[])`, [allLeads]);
-    await client.query('DELETE FROM people.parties WHERE id = ANY($1::bigint[])', [partyIds]);
-    return { parties: partyIds.length, leads: allLeads.length, events: eventIds.length };
-  });
 }

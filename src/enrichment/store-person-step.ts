@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { LeaseLostError } from '../errors.ts';
 import type { StepDefinition } from '../workflow/step.ts';
 import type { ContactsStep } from './contacts-step.ts';
 import { dossiersOf, type FetchedDossiers } from './fetch-dossier-step.ts';
@@ -21,11 +22,12 @@ export function storePersonStep(deps: {
       const dossiers = await dossiersOf(deps.db, context.memo, context.outputOf(deps.fetched).found);
       for (const [party, dossier] of dossiers) {
         const own = found.lead === party;
-        await storePerson(deps.db, dossier, {
+        const link = {
           leadId: context.event.leadId,
           ...(contacts.phone && (own || found.byPhone === party) ? { phone: contacts.phone } : {}),
           ...(contacts.email && (own || found.byEmail === party) ? { email: contacts.email } : {}),
-        });
+        };
+        if (!(await storePerson(deps.db, dossier, link, context.fence))) throw new LeaseLostError();
       }
       return { output: { stored: dossiers.size } };
     },

@@ -35,13 +35,16 @@ export const checkActionStep: Step = {
 export function enrichmentWorkflow(deps: WorkflowDeps): readonly Step[] {
   const { db, config } = deps;
   const { enrichment } = config;
+  const { suppression } = deps;
   const contacts = normaliseContactsStep({
     db,
+    suppression,
     noteOnNoMatch: enrichment.noteOnNoMatch,
     verifyWith: config.providers.c2s.verifyLead ? deps.c2s : undefined,
   });
   const found = findCpfStep({
     db,
+    suppression,
     contacts,
     diretrix: deps.diretrix,
     workApi: deps.workApi,

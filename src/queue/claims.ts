@@ -238,3 +238,31 @@ export async function finishAttempts(db: pg.Pool, ends: readonly AttemptEnd[]): 
   const ended = new Set(rows.map((row) => row.id));
   return ends.map((end) => ended.has(end.fence.eventId));
 }
+
+/**
+ * Ends every unfinished event of these leads at once, whoever holds it (an erasure: the person's
+ * data is going, so nothing may run for them any more). A run in flight loses its claim here, so
+ * its fenced writes (checkpoints, its end, the people it would store) change nothing after this
+ * transaction commits. Answers the ids of the events ended.
+ */
+export async function stopEventsOfLeads(
+  client: pg.ClientBase,
+  leadIds: readonly string[],
+  ending: Exclude<Ending, { kind: 'retry' }>,
+): Promise<string[]> {
+  if (leadIds.length === 0) return [];
+  const { rows } = await client.query<{ id: string }>(
+    `UPDATE webhook_events SET status = $2, outcome = $3, error_code = $4, error_message = $5,
+                              processed_at = now(), claimed_by = NULL
+     WHERE lead_id = ANY($1::text[]) AND status IN ('received', 'processing')
+     RETURNING id`,
+    [
+      leadIds,
+      ending.kind,
+      ending.kind === 'completed' ? ending.outcome : null,
+      ending.kind === 'failed' ? ending.code : null,
+      ending.kind === 'failed' ? ending.message : null,
+    ],
+  );
+  return rows.map((row) => row.id);
+}

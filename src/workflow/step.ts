@@ -2,7 +2,7 @@ import type { Logger } from '../log/logger.ts';
 import type { ClaimedEvent, Fence } from '../queue/claims.ts';
 
 /** How a completed event ended. */
-export type Outcome = 'enriched' | 'no_match' | 'unchanged' | 'closed';
+export type Outcome = 'enriched' | 'no_match' | 'unchanged' | 'closed' | 'suppressed';
 
 /** What a step returns: its output for later steps, and an outcome when it ends the run early. */
 export interface StepResult<O> {

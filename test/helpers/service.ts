@@ -10,6 +10,7 @@ import { freshDatabase, type TestDatabase } from './database.ts';
 
 export const SECRET = 'test-secret-do-not-use-0123456789';
 export const ADMIN_TOKEN = 'test-admin-token-do-not-use-0123';
+export const SUPPRESSION_SECRET = 'test-suppression-key-do-not-use-0123';
 
 /**
  * A full set of fake provider credentials: the service refuses a partial set, and with none it
@@ -76,6 +77,7 @@ export async function startService(t: TestContext, options: StartOptions = {}): 
     HOST: '127.0.0.1',
     PORT: '0',
     ADMIN_TOKEN,
+    SUPPRESSION_SECRET,
     ...FAKE_PROVIDERS,
     ...options.env,
   });
@@ -84,6 +86,7 @@ export async function startService(t: TestContext, options: StartOptions = {}): 
     secrets: config.webhook.secrets,
     workflow: options.workflow ?? (() => []),
     adminToken: config.adminToken,
+    suppressionKey: config.suppressionSecret,
     stepOrder: ENRICHMENT_STEP_ORDER,
     retentionTiming: options.retentionTiming,
   });

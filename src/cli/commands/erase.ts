@@ -1,43 +1,49 @@
-// Erases a data subject (LGPD): the person, their contacts and dossier, and the raw payloads of
-// the leads they were found for. Prints what was erased, never the value itself.
-import { erasePerson, type ErasureKey } from '../../enrichment/people-repository.ts';
-import { normaliseCpf } from '../../people/cpf.ts';
-import { normaliseEmail } from '../../people/email.ts';
-import { normalisePhone } from '../../people/phone.ts';
-import { defineCommand, UsageError, type CommandArgs } from '../command.ts';
+// Erases a data subject (LGPD art. 18) everywhere the service holds them, optionally keeping them
+// on the suppression list. Prints counts and lead ids, never the person's data.
+import { erase as eraseSubject } from '../../lifecycle/erasure.ts';
+import { suppressionKeyOf } from '../../lifecycle/suppression.ts';
+import { CommandFailure, defineCommand } from '../command.ts';
 import { withDatabase } from '../database.ts';
+import { SUBJECT_OPTIONS, subjectFrom, type SubjectInput } from '../subject.ts';
 
-function keyFrom(args: CommandArgs): ErasureKey {
-  const given = (['cpf', 'phone', 'email'] as const).filter((kind) => args.values[kind] !== undefined);
-  if (given.length !== 1) throw new UsageError('give exactly one of --cpf, --phone, --email');
-  const kind = given[0]!;
-  const value = args.values[kind] as string;
-  if (kind === 'cpf') {
-    const cpf = normaliseCpf(value);
-    if (!cpf) throw new UsageError('that is not a valid CPF');
-    return { cpf };
-  }
-  if (kind === 'phone') {
-    const phone = normalisePhone(value);
-    if (!phone) throw new UsageError('that is not a valid Brazilian phone number');
-    return { phone: phone.national };
-  }
-  const email = normaliseEmail(value);
-  if (!email) throw new UsageError('that is not a valid e-mail address');
-  return { email };
-}
-
-export const erase = defineCommand<ErasureKey>({
+export const erase = defineCommand<SubjectInput & { suppress: boolean }>({
   name: 'erase',
-  summary: 'erase a data subject (LGPD): person, contacts, dossier, raw payloads of their leads',
-  synopsis: '--cpf <cpf> | --phone <phone> | --email <email>',
-  details: '  Prints counts only, never the value.',
-  options: { cpf: { type: 'string' }, phone: { type: 'string' }, email: { type: 'string' } },
-  parse: keyFrom,
-  async run(key, context) {
-    const erased = await withDatabase(context, (db) => erasePerson(db, key));
-    context.stdout.write(
-      `erased ${erased.parties} person(s); scrubbed ${erased.events} event(s) of ${erased.leads} lead(s)\n`,
+  summary: 'erase a data subject everywhere (LGPD); --suppress also blocks later processing',
+  synopsis: '--cpf <cpf> | --phone <phone> | --email <email> [--suppress]',
+  details: `  Deletes the person (with contacts, addresses, companies, dossier, lead links), removes
+  their phones and e-mails from other people's records, blanks the payload and step outputs of
+  every event of their leads (a lead is theirs when they were found for it or its input names
+  them, matched exactly after normalisation), ends those still waiting or running, and deletes
+  rejected input naming them. Then lists the C2S leads carrying our notes, which may still name
+  the person: the service cannot delete a C2S note.
+  --suppress  keep a keyed hash (SUPPRESSION_SECRET) of their CPF, phones and e-mails: later
+              events naming them complete as \`suppressed\`, with nothing looked up and no note.
+  Prints counts only, never the person's data.`,
+  options: { ...SUBJECT_OPTIONS, suppress: { type: 'boolean' } },
+  parse: (args) => ({ ...subjectFrom(args), suppress: args.values.suppress === true }),
+  async run({ kind, identifier, suppress }, context) {
+    const suppressKey = suppress ? suppressionKeyOf(context.config) : undefined;
+    if (suppress && suppressKey === undefined)
+      throw new CommandFailure('--suppress needs SUPPRESSION_SECRET (at least 16 characters) in production');
+    const { counts, leads, leadsWithNotes } = await withDatabase(context, (db) =>
+      eraseSubject(db, kind, identifier, { suppressKey }),
     );
+    context.logger.info({ kind, ...counts, leads }, 'data subject erased');
+    const { stdout } = context;
+    if (leadsWithNotes.length > 0) {
+      stdout.write(`C2S leads with our notes, which may still name the person (delete them in C2S):\n`);
+      for (const lead of leadsWithNotes) stdout.write(`  ${lead}\n`);
+    }
+    const parts = [
+      `people ${counts.people}`,
+      `leads ${leads}`,
+      `events blanked ${counts.events}`,
+      `events stopped ${counts.events_stopped}`,
+      `rejected inputs ${counts.rejected_inputs}`,
+      `shared contacts ${counts.other_contacts + counts.other_dossiers}`,
+      ...(suppress ? [`suppressed ${counts.suppressed}`] : []),
+      `leads with notes ${leadsWithNotes.length}`,
+    ];
+    stdout.write(`erase: ${parts.join(', ')}\n`);
   },
 });

@@ -7,6 +7,7 @@ import { purge } from './purge.ts';
 import { replay } from './replay.ts';
 import { reprocess } from './reprocess.ts';
 import { stats } from './stats.ts';
+import { subjectReport } from './subject-report.ts';
 import { subscribe, unsubscribe } from './subscribe.ts';
 
 /** The operators' commands, in the order `--help` lists them: a new command is one entry here. */
@@ -19,6 +20,7 @@ export const COMMANDS: readonly Command[] = [
   replay,
   stats,
   erase,
+  subjectReport,
   purge,
   migrate,
 ];

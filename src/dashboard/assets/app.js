@@ -7,7 +7,7 @@ const API = '/api/v1/admin';
 const TOKEN_KEY = 'c2s-enricher.admin-token';
 const REFRESH_MS = 5000;
 const STATUSES = ['received', 'processing', 'completed', 'failed', 'stale', 'superseded'];
-const OUTCOMES = ['enriched', 'no_match', 'unchanged', 'closed'];
+const OUTCOMES = ['enriched', 'no_match', 'unchanged', 'closed', 'suppressed'];
 const ACTIONS = ['on_create_lead', 'on_update_lead', 'on_close_lead'];
 const PROVIDERS = { c2s: 'C2S', diretrix: 'Diretrix', workapi: 'Work API' };
 

@@ -1,0 +1,35 @@
+-- Up Migration
+
+-- A later event naming an erased and suppressed person completes as `suppressed`. The new check
+-- is added NOT VALID and validated apart: validating takes a lock that lets the webhook and the
+-- workers write meanwhile, where a plain ADD CONSTRAINT would stop them for the whole scan.
+ALTER TABLE webhook_events DROP CONSTRAINT webhook_events_outcome_check;
+ALTER TABLE webhook_events ADD CONSTRAINT webhook_events_outcome_check
+  CHECK (outcome IN ('enriched', 'no_match', 'unchanged', 'closed', 'suppressed')) NOT VALID;
+ALTER TABLE webhook_events VALIDATE CONSTRAINT webhook_events_outcome_check;
+
+-- The suppression list (`erase --suppress`, LGPD art. 18 opposition): a keyed hash (HMAC-SHA256
+-- under SUPPRESSION_SECRET) of each CPF, phone and e-mail of an erased person, never the value.
+-- The kind is part of the hashed text, so a phone can never match a CPF of the same digits.
+CREATE TABLE suppressed_identifiers (
+  digest     bytea       PRIMARY KEY,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- What each erasure did, for the controller's records: when, by which kind of identifier, and
+-- how many rows of each place it removed. The identifier itself is never recorded.
+CREATE TABLE erasures (
+  id         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  erased_at  timestamptz NOT NULL DEFAULT now(),
+  kind       text        NOT NULL CHECK (kind IN ('cpf', 'phone', 'email')),
+  suppressed boolean     NOT NULL,
+  counts     jsonb       NOT NULL
+);
+
+-- Down Migration
+DROP TABLE erasures;
+DROP TABLE suppressed_identifiers;
+UPDATE webhook_events SET outcome = 'no_match' WHERE outcome = 'suppressed';
+ALTER TABLE webhook_events DROP CONSTRAINT webhook_events_outcome_check;
+ALTER TABLE webhook_events ADD CONSTRAINT webhook_events_outcome_check
+  CHECK (outcome IN ('enriched', 'no_match', 'unchanged', 'closed'));
