@@ -2,13 +2,18 @@ import type pg from 'pg';
 import { createBatcher } from '../db/batcher.ts';
 import { LeaseLostError } from '../errors.ts';
 import type { SuppressionCheck } from '../lifecycle/suppression.ts';
-import type { Fence } from '../queue/claims.ts';
 import { normaliseCpf } from '../people/cpf.ts';
 import type { DiretrixClient, DiretrixMatch } from '../providers/diretrix/client.ts';
 import type { WorkApiClient } from '../providers/workapi/client.ts';
 import { MemoKey, type StepContext, type StepDefinition } from '../workflow/step.ts';
 import type { ContactsStep } from './contacts-step.ts';
-import { cpfsByContacts, cpfsOfParties, partiesOfCpfs, type KnownContacts } from './people-repository.ts';
+import {
+  cpfsByContacts,
+  cpfsOfParties,
+  partiesOfCpfs,
+  type KnownContacts,
+  type PartiesAsk,
+} from './people-repository.ts';
 
 /** Whose party the lead leads to, and by which route: party ids, never CPFs (they are saved). */
 export interface FoundParties {
@@ -51,10 +56,9 @@ export function findCpfStep(deps: FindCpfDeps): FindCpfStep {
   const knownCpfs = createBatcher<KnownContacts, KnownContacts>((leads) =>
     cpfsByContacts(deps.db, leads, deps.contactMatchMs),
   );
-  const partiesOf = createBatcher<
-    { fence: Fence; cpfs: readonly string[] },
-    ReadonlyMap<string, number> | null
-  >((asks) => partiesOfCpfs(deps.db, asks));
+  const partiesOf = createBatcher<PartiesAsk, ReadonlyMap<string, number> | null>((asks) =>
+    partiesOfCpfs(deps.db, asks),
+  );
 
   async function findCpfs(context: StepContext) {
     const contacts = await deps.contacts.contacts(context);
@@ -106,7 +110,17 @@ export function findCpfStep(deps: FindCpfDeps): FindCpfStep {
       )
         return { output: { lead: null, byPhone: null, byEmail: null, sources }, outcome: 'suppressed' };
       const parties =
-        cpfs.length > 0 ? await partiesOf({ fence: context.fence, cpfs }) : new Map<string, number>();
+        cpfs.length > 0
+          ? await partiesOf({
+              fence: context.fence,
+              leadId: context.event.leadId,
+              found: [
+                ...(leadCpf ? [{ cpf: leadCpf, by: 'lead' as const }] : []),
+                ...(byPhone ? [{ cpf: byPhone, by: 'phone' as const }] : []),
+                ...(byEmail ? [{ cpf: byEmail, by: 'email' as const }] : []),
+              ],
+            })
+          : new Map<string, number>();
       if (parties === null) throw new LeaseLostError();
       const cpfOfParty = new Map<number, string>();
       for (const cpf of cpfs) if (parties.has(cpf)) cpfOfParty.set(parties.get(cpf)!, cpf);

@@ -48,53 +48,78 @@ function fenceArrays(fences: readonly Fence[]): [string[], string[], number[]] {
   return [fences.map((f) => f.eventId), fences.map((f) => f.workerId), fences.map((f) => f.attempt)];
 }
 
+/** How a CPF was found for a lead: its own field, its phone, its e-mail. */
+export type FoundBy = 'lead' | 'phone' | 'email';
+
+export interface PartiesAsk {
+  readonly fence: Fence;
+  readonly leadId: string;
+  readonly found: ReadonlyArray<{ readonly cpf: string; readonly by: FoundBy }>;
+}
+
 /**
- * The party of each CPF, created when new (a CPF becomes its party's id wherever it must be
- * remembered: step outputs keep the id, never the CPF), for each run asking: null for a run that
- * no longer holds its event (nothing is created for it). `bpchar[]`: see the CPF index.
+ * The party of each CPF found for a lead, created when new (a CPF becomes its party's id wherever
+ * it must be remembered: step outputs keep the id, never the CPF), and linked to the lead with how
+ * it was found. Per run asking: null for a run that no longer holds its event (nothing is created
+ * or linked for it). `bpchar[]`: see the CPF index.
  */
 export async function partiesOfCpfs(
   db: pg.Pool,
-  asks: ReadonlyArray<{ readonly fence: Fence; readonly cpfs: readonly string[] }>,
+  asks: readonly PartiesAsk[],
 ): Promise<Array<Map<string, number> | null>> {
-  const asked = asks.flatMap((ask) => ask.cpfs.map((cpf) => ({ cpf, fence: ask.fence })));
+  const asked = asks.flatMap((ask) => ask.found.map((found) => ({ ...found, ask })));
   if (asked.length === 0) return asks.map(() => new Map());
-  const [events, workers, attempts] = fenceArrays(asked.map((ask) => ask.fence));
-  const { rows } = await db.query<{ id: string | null; cpf: string | null; held: string[] }>({
+  const [events, workers, attempts] = fenceArrays(asked.map(({ ask }) => ask.fence));
+  const { rows } = await db.query<{ id: string | null; cpf: string | null; held: string[] | null }>({
     name: 'parties-of-cpfs',
     text: `WITH asked AS (
-             SELECT * FROM unnest($1::bpchar[], $2::uuid[], $3::text[], $4::int[]) AS a(cpf, event_id, worker, attempt)
+             SELECT * FROM unnest($1::bpchar[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[])
+               AS a(cpf, event_id, worker, attempt, lead_id, found_by)
            ), ${HELD('asked', '$2::uuid[]')},
-           given AS (SELECT DISTINCT a.cpf FROM asked a JOIN held h ON h.id = a.event_id),
+           wanted AS (SELECT a.* FROM asked a JOIN held h ON h.id = a.event_id),
            created AS (
-             INSERT INTO people.parties (cpf) SELECT cpf FROM given ORDER BY cpf
+             INSERT INTO people.parties (cpf) SELECT DISTINCT cpf FROM wanted ORDER BY cpf
              ON CONFLICT (cpf) DO NOTHING RETURNING id, cpf
            ), found AS (
              SELECT id, cpf FROM created
              UNION ALL
-             SELECT p.id, p.cpf FROM people.parties p JOIN given USING (cpf)
+             SELECT p.id, p.cpf FROM people.parties p WHERE p.cpf IN (SELECT cpf FROM wanted)
+           ), linked AS (
+             INSERT INTO people.party_leads (party_id, lead_id, found_by)
+             SELECT DISTINCT ON (f.id, w.lead_id) f.id, w.lead_id, w.found_by FROM found f JOIN wanted w USING (cpf)
+             ON CONFLICT (party_id, lead_id) DO UPDATE SET found_by = coalesce(people.party_leads.found_by, EXCLUDED.found_by)
            )
            SELECT f.id, f.cpf, (SELECT array_agg(id) FROM held) AS held
            FROM (SELECT 1) one LEFT JOIN found f ON true`,
-    values: [asked.map((ask) => ask.cpf), events, workers, attempts],
+    values: [
+      asked.map((found) => found.cpf),
+      events,
+      workers,
+      attempts,
+      asked.map(({ ask }) => ask.leadId),
+      asked.map((found) => found.by),
+    ],
   });
   const held = new Set(rows[0]?.held ?? []);
   const ids = new Map<string, number>();
   for (const row of rows) if (row.id !== null && row.cpf !== null) ids.set(row.cpf, Number(row.id));
-  const wanted = [...new Set(asked.filter((ask) => held.has(ask.fence.eventId)).map((ask) => ask.cpf))];
-  if (ids.size < wanted.length) {
-    // Created a moment ago by a concurrent run, after this statement's snapshot: visible now.
-    const { rows: late } = await db.query<{ id: string; cpf: string }>({
+  const late = [
+    ...new Set(asked.filter(({ ask }) => held.has(ask.fence.eventId)).map((found) => found.cpf)),
+  ].filter((cpf) => !ids.has(cpf));
+  if (late.length > 0) {
+    // Created a moment ago by a concurrent run, after this statement's snapshot: visible now. The
+    // link waits for the person's storing (store_person links the lead too).
+    const { rows: found } = await db.query<{ id: string; cpf: string }>({
       name: 'parties-by-cpf',
       text: `SELECT id, cpf FROM people.parties WHERE cpf = ANY($1::bpchar[])`,
-      values: [wanted.filter((cpf) => !ids.has(cpf))],
+      values: [late],
     });
-    for (const row of late) ids.set(row.cpf, Number(row.id));
+    for (const row of found) ids.set(row.cpf, Number(row.id));
   }
   return asks.map((ask) =>
-    ask.cpfs.length > 0 && !held.has(ask.fence.eventId)
+    ask.found.length > 0 && !held.has(ask.fence.eventId)
       ? null
-      : new Map(ask.cpfs.flatMap((cpf) => (ids.has(cpf) ? [[cpf, ids.get(cpf)!] as const] : []))),
+      : new Map(ask.found.flatMap(({ cpf }) => (ids.has(cpf) ? [[cpf, ids.get(cpf)!] as const] : []))),
   );
 }
 

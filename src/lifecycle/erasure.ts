@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction.ts';
-import { leadIdentifiers } from '../enrichment/contacts-step.ts';
+import { contactsOf, leadAttributes, leadIdentifiers, lookedUp } from '../enrichment/contacts-step.ts';
 import {
   identifiersIn,
   namesAny,
@@ -79,7 +79,8 @@ export async function erase(
     // Ending the leads' events revokes any claim a run holds on them; a people write of a run
     // (fenced on its claim, FOR SHARE) that got in first has committed before that returns, so
     // looking for the person again finds what it stored, and its lead. Until nothing new turns up.
-    let subject = await subjectOf(client, given);
+    const named = new Map<string, Identifiers>();
+    let subject = await subjectOf(client, given, named);
     const leads = new Set<string>();
     let scanned = '';
     let stopped = 0;
@@ -93,13 +94,16 @@ export async function erase(
     for (;;) {
       // The events' input is read again only when the identity grew (reading it is a scan).
       const key = identityKey(subject.identity);
-      const named = key === scanned ? [] : await leadsNaming(client, subject.identity);
+      if (key !== scanned)
+        for (const [lead, contacts] of await leadsNaming(client, subject.identity)) named.set(lead, contacts);
       scanned = key;
-      const fresh = [...new Set([...subject.linkedLeads, ...named])].filter((lead) => !leads.has(lead));
+      const fresh = [...new Set([...subject.linkedLeads, ...named.keys()])].filter(
+        (lead) => !leads.has(lead),
+      );
       if (fresh.length === 0) break;
       for (const lead of fresh) leads.add(lead);
       stopped += (await stopEventsOfLeads(client, fresh, ending)).length;
-      subject = await subjectOf(client, given);
+      subject = await subjectOf(client, given, named);
     }
     const leadIds = [...leads];
     const events = await blankEvents(client, leadIds);
@@ -138,8 +142,33 @@ function identityKey(identity: Identifiers): string {
 const PHONES_IN_DOSSIER = `SELECT x->>'number' FROM jsonb_array_elements(e.dossier->'phones') x`;
 const EMAILS_IN_DOSSIER = `SELECT x->>'email' FROM jsonb_array_elements(e.dossier->'emails') x`;
 
-/** The parties an identifier names, their CPFs and contacts, and the leads they were found for. */
-export async function subjectOf(client: pg.ClientBase, given: Identifiers): Promise<Subject> {
+/**
+ * The parties an identifier names (by CPF, or by a contact stored or in their dossier), with those
+ * found for a lead naming the person through the very contact that names them (`leads`: the
+ * workflow's contacts of each lead naming them): a person a run has just found, of whom nothing
+ * else is stored yet. Their CPFs and contacts, and the leads they were found for.
+ */
+export async function subjectOf(
+  client: pg.ClientBase,
+  given: Identifiers,
+  leads: ReadonlyMap<string, Identifiers>,
+): Promise<Subject> {
+  const { rows: found } = await client.query<{
+    lead_id: string;
+    found_by: 'lead' | 'phone' | 'email';
+    cpf: string;
+  }>(
+    `SELECT l.lead_id, l.found_by, p.cpf FROM people.party_leads l JOIN people.parties p ON p.id = l.party_id
+     WHERE l.lead_id = ANY($1::text[]) AND l.found_by IS NOT NULL`,
+    [[...leads.keys()]],
+  );
+  const cpfs = new Set(given.cpfs);
+  for (const link of found) {
+    const contacts = leads.get(link.lead_id)!;
+    const through =
+      link.found_by === 'lead' ? [] : [...(link.found_by === 'phone' ? contacts.phones : contacts.emails)];
+    if (through.some((value) => given.phones.has(value) || given.emails.has(value))) cpfs.add(link.cpf);
+  }
   const { rows: parties } = await client.query<{ id: string; cpf: string }>(
     `SELECT p.id, p.cpf FROM people.parties p
      WHERE p.cpf = ANY($1::bpchar[])
@@ -148,7 +177,7 @@ export async function subjectOf(client: pg.ClientBase, given: Identifiers): Prom
         OR p.id IN (SELECT e.party_id FROM people.enrichments e
                     WHERE EXISTS (${PHONES_IN_DOSSIER} WHERE x->>'number' = ANY($2::text[]))
                        OR EXISTS (${EMAILS_IN_DOSSIER} WHERE x->>'email' = ANY($3::text[])))`,
-    [[...given.cpfs], [...given.phones], [...given.emails]],
+    [[...cpfs], [...given.phones], [...given.emails]],
   );
   const partyIds = parties.map((party) => party.id);
   const { rows: contacts } = await client.query<{ kind: 'phone' | 'email'; value: string }>(
@@ -196,18 +225,29 @@ function containsNeedle(column: string): string {
              WHERE strpos(x.d, n) > 0)))`;
 }
 
-/** Leads with an event whose input names the person (exactly, after normalisation). */
-export async function leadsNaming(client: pg.ClientBase, identity: Identifiers): Promise<string[]> {
+/**
+ * Leads with an event whose input names the person (exactly, after normalisation), each with the
+ * contacts the workflow looks up for it.
+ */
+export async function leadsNaming(
+  client: pg.ClientBase,
+  identity: Identifiers,
+): Promise<Map<string, Identifiers>> {
+  const leads = new Map<string, Identifiers>();
   const { texts, digits } = needlesOf(identity);
-  if (texts.length === 0 && digits.length === 0) return [];
+  if (texts.length === 0 && digits.length === 0) return leads;
   const { rows } = await client.query<{ lead_id: string; payload_raw: unknown }>(
     `SELECT lead_id, payload_raw FROM webhook_events
      WHERE payload_raw IS NOT NULL AND ${containsNeedle('payload_raw::text')}`,
     [texts, digits],
   );
-  const leads = new Set<string>();
-  for (const row of rows) if (namesAny(payloadIdentifiers(row.payload_raw), identity)) leads.add(row.lead_id);
-  return [...leads];
+  for (const row of rows) {
+    if (!namesAny(payloadIdentifiers(row.payload_raw), identity)) continue;
+    const contacts = lookedUp(contactsOf('', leadAttributes(row.payload_raw)));
+    const known = leads.get(row.lead_id);
+    leads.set(row.lead_id, known ? unionOf(known, contacts) : contacts);
+  }
+  return leads;
 }
 
 /** What an event's raw payload names: every identifier in it, as the workflow reads them too. */

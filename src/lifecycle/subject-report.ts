@@ -41,8 +41,11 @@ export async function subjectReport(
   try {
     // One snapshot: the parts agree with each other.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const subject = await subjectOf(client, given);
-    const leads = [...new Set([...subject.linkedLeads, ...(await leadsNaming(client, subject.identity))])];
+    // As erasure finds them: leads naming the person, then who was found for them through it.
+    const named = await leadsNaming(client, given);
+    const subject = await subjectOf(client, given, named);
+    for (const [lead, contacts] of await leadsNaming(client, subject.identity)) named.set(lead, contacts);
+    const leads = [...new Set([...subject.linkedLeads, ...named.keys()])];
     const { rows: people } = await client.query(
       `SELECT p.cpf, p.name, p.birth_date::text, p.sex, p.mother_name, p.marital_status, p.registration_status,
               p.income::float8 AS income, p.purchasing_power, p.income_band, p.credit_score, p.risk_band,

@@ -203,7 +203,10 @@ const FINISH_ATTEMPTS = `
       error_message = x.error_message,
       due_at = CASE WHEN x.kind = 'retry' THEN x.at ELSE e.due_at END,
       uncounted_attempts = e.uncounted_attempts + CASE WHEN x.uncounted THEN 1 ELSE 0 END,
-      claimed_by = NULL
+      claimed_by = NULL,
+      -- A suppressed person objects to processing: their input is not kept either.
+      payload_raw = CASE WHEN x.outcome = 'suppressed' THEN NULL ELSE e.payload_raw END,
+      purged_at = CASE WHEN x.outcome = 'suppressed' THEN now() ELSE e.purged_at END
     FROM ending x
     -- \`= ANY\` over the ids lets the planner find the rows by key (see RECORD_CHECKPOINTS).
     WHERE e.id = ANY($3::uuid[]) AND e.id = x.event_id AND e.status = 'processing'

@@ -26,7 +26,14 @@ CREATE TABLE erasures (
   counts     jsonb       NOT NULL
 );
 
+-- How a person was found for a lead (the lead's own CPF, its phone, its e-mail), linked the moment
+-- the party is found, in the same fenced statement: an erasure by phone finds, through the leads
+-- naming that phone, the person a run in flight has just found for it, before anything else of
+-- theirs is stored. Null for links made before.
+ALTER TABLE people.party_leads ADD COLUMN found_by text CHECK (found_by IN ('lead', 'phone', 'email'));
+
 -- Down Migration
+ALTER TABLE people.party_leads DROP COLUMN found_by;
 DROP TABLE erasures;
 DROP TABLE suppressed_identifiers;
 UPDATE webhook_events SET outcome = 'no_match' WHERE outcome = 'suppressed';
