@@ -82,6 +82,8 @@ export interface Config {
     readonly contactMatchMs: number;
     /** Post a short note when no CPF is found. */
     readonly noteOnNoMatch: boolean;
+    /** DRY_RUN: run everything but the post; keep each note in the ledger (state `dry_run`). */
+    readonly dryRun: boolean;
     readonly note: {
       readonly incomeMultiplier: number;
       readonly maskCpf: boolean;
@@ -297,6 +299,7 @@ export function loadConfig(env: Env): Config {
       dossierCacheMs: integer('DOSSIER_CACHE_HOURS', 24, 0, 24 * 365) * 3_600_000,
       contactMatchMs: integer('CONTACT_MATCH_DAYS', 30, 0, 3650) * 86_400_000,
       noteOnNoMatch: flag('NOTE_ON_NO_MATCH', false),
+      dryRun: flag('DRY_RUN', false),
       note: {
         incomeMultiplier: decimal('INCOME_MULTIPLIER', 1.9, 0, 100),
         maskCpf: flag('NOTE_MASK_CPF', false),

@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startEnrichment, type EnrichmentRig } from './helpers/enrichment.ts';
-import { ADMIN_TOKEN } from './helpers/service.ts';
+import { adminRequest } from './helpers/service.ts';
 import { until } from './helpers/wait.ts';
 
 /** Calls the admin API of the rig's service with the admin token. */
-async function admin(rig: EnrichmentRig, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${rig.service.url}/api/v1/admin${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${ADMIN_TOKEN}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as any };
+function admin(rig: EnrichmentRig, method: string, path: string, body?: unknown) {
+  return adminRequest(rig.service.url, method, path, body);
 }
 
 async function eventOf(rig: EnrichmentRig, leadId: string) {

@@ -493,7 +493,7 @@ test('erase and migrate work from the command line', async (t) => {
   assert.equal(erased.code, 0, erased.stderr);
   assert.equal(
     erased.stdout,
-    'erase: people 0, leads 0, events blanked 0, events stopped 0, rejected inputs 0, shared contacts 0, leads with notes 0\n',
+    'erase: people 0, leads 0, events blanked 0, events stopped 0, rejected inputs 0, dry-run notes 0, shared contacts 0, leads with notes 0\n',
   );
 
   const migrated = await cli(t, ['migrate'], { DB_URL: db.url });

@@ -127,7 +127,7 @@ for (const { kind, scenario, given, neighbour, naming } of KINDS) {
     assert.match(run.stdout, new RegExp(`^C2S leads with our notes.*\\n  ${leadId}\\n`));
     assert.match(
       run.stdout,
-      /erase: people 1, leads 1, events blanked 1, events stopped 0, rejected inputs 1, /,
+      /erase: people 1, leads 1, events blanked 1, events stopped 0, rejected inputs 1, dry-run notes 0, /,
     );
     assertNowhere(run.stdout + run.stderr, traces(person, sample));
 

@@ -130,6 +130,13 @@ test('purge blanks old finished events, deletes old rejected input and people no
     [[leads.a, leads.b]],
   );
 
+  // Two notes a dry run kept instead of posting: one written before the cut-off, one after.
+  await db.query(
+    `INSERT INTO notes (lead_id, ref, state, body, updated_at)
+     VALUES ('lead-d1', 'enr-0000000000000001', 'dry_run', 'Nome: ANA', now() - interval '40 days'),
+            ('lead-d2', 'enr-0000000000000002', 'dry_run', 'Nome: BIA', now())`,
+  );
+
   const progress: string[] = [];
   const result = await purge(db, {
     ...defaultCutoffs(),
@@ -139,8 +146,17 @@ test('purge blanks old finished events, deletes old rejected input and people no
     skipped: false,
     event_payloads: agedEvents.n,
     rejected_inputs: 1,
+    dry_run_notes: 1,
     people: partiesA.length,
   });
+  // The old text is gone, the ledger row stays; the new one is kept.
+  assert.deepEqual(
+    (await db.query(`SELECT lead_id, state, body FROM notes WHERE state = 'dry_run' ORDER BY lead_id`)).rows,
+    [
+      { lead_id: 'lead-d1', state: 'dry_run', body: null },
+      { lead_id: 'lead-d2', state: 'dry_run', body: 'Nome: BIA' },
+    ],
+  );
   assert.ok(progress.includes(`event_payloads:${agedEvents.n}`), progress.join(' '));
 
   // Events: aged ones blanked (payload and outputs), the rest untouched; every row and its history stays.
@@ -232,6 +248,7 @@ test('purge blanks old finished events, deletes old rejected input and people no
     skipped: false,
     event_payloads: 0,
     rejected_inputs: 0,
+    dry_run_notes: 0,
     people: 0,
   });
   assert.deepEqual(await snapshot(), first);
@@ -251,6 +268,7 @@ test('one purge at a time: a held lock skips, racing purges split the work and n
     skipped: true,
     event_payloads: 0,
     rejected_inputs: 0,
+    dry_run_notes: 0,
     people: 0,
   });
   assert.equal(
@@ -340,7 +358,10 @@ test('the purge command: progress lines, summary last, --before, exit codes', as
   const run = await runNode(['src/cli/main.ts', 'purge'], env);
   assert.equal(run.code, 0, run.output);
   const lines = run.output.trim().split('\n');
-  assert.equal(lines.at(-1), 'purge: 4 events blanked, 1 rejected inputs deleted, 1 people deleted');
+  assert.equal(
+    lines.at(-1),
+    'purge: 4 events blanked, 1 rejected inputs deleted, 0 dry-run notes deleted, 1 people deleted',
+  );
   assert.ok(
     lines.some((line) => line.startsWith('blanking event payloads: 4')),
     run.output,
@@ -358,12 +379,12 @@ test('the purge command: progress lines, summary last, --before, exit codes', as
   assert.equal(later.code, 0, later.output);
   assert.equal(
     later.output.trim().split('\n').at(-1),
-    'purge: 2 events blanked, 0 rejected inputs deleted, 0 people deleted',
+    'purge: 2 events blanked, 0 rejected inputs deleted, 0 dry-run notes deleted, 0 people deleted',
   );
   const again = await runNode(['src/cli/main.ts', 'purge', '--before', '1d'], env);
   assert.equal(
     again.output.trim().split('\n').at(-1),
-    'purge: 0 events blanked, 0 rejected inputs deleted, 0 people deleted',
+    'purge: 0 events blanked, 0 rejected inputs deleted, 0 dry-run notes deleted, 0 people deleted',
   );
 
   for (const bad of ['yesterday', '2026-02-30T00:00:00Z', '2999-01-01T00:00:00Z']) {

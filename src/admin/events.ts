@@ -32,6 +32,8 @@ export interface NoteView {
   readonly ref: string;
   readonly state: string;
   readonly sent_at: string | null;
+  /** The text of a dry-run note (DRY_RUN kept it instead of posting): only in an event's detail. */
+  readonly body?: string;
 }
 
 export interface EventDetail extends EventSummary {
@@ -137,8 +139,8 @@ export async function eventDetail(
        ORDER BY coalesce(array_position($2::text[], step), 1000), started_at`,
       [id, stepOrder],
     ),
-    db.query<NoteView>(
-      `SELECT ref, state, ${iso('sent_at')} AS sent_at FROM notes
+    db.query<NoteView & { body: string | null }>(
+      `SELECT ref, state, ${iso('sent_at')} AS sent_at, CASE WHEN state = 'dry_run' THEN body END AS body FROM notes
        WHERE lead_id = $2 AND (event_id = $1 OR ref = (
          SELECT output -> 'output' ->> 'ref' FROM event_steps
          WHERE event_id = $1 AND step = 'normalise_contacts' AND status = 'succeeded'))
@@ -146,7 +148,14 @@ export async function eventDetail(
       [id, event.lead_id],
     ),
   ]);
-  return { ...event, payload: maskPayload(event.payload), steps: steps.rows, note: note.rows[0] ?? null };
+  const found = note.rows[0];
+  const { body, ...ledger } = found ?? { body: null };
+  return {
+    ...event,
+    payload: maskPayload(event.payload),
+    steps: steps.rows,
+    note: found ? { ...(ledger as NoteView), ...(body === null ? {} : { body }) } : null,
+  };
 }
 
 export interface LeadHistory {

@@ -38,8 +38,11 @@ export const EventSummary = Type.Object({
 
 const Note = Type.Object({
   ref: Type.String(),
-  state: Type.String({ description: 'pending, sent or unknown' }),
+  state: Type.String({ description: 'pending, sent, unknown, or dry_run (kept under DRY_RUN, not posted)' }),
   sent_at: nullableInstant('When C2S took it'),
+  body: Type.Optional(
+    Type.String({ description: "A dry-run note's text, in an event's detail only (until RETENTION_DAYS)" }),
+  ),
 });
 
 const Step = Type.Object({

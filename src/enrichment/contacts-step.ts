@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { createBatcher } from '../db/batcher.ts';
-import { notesSent } from '../notes/ledger.ts';
+import { notesSent, type NoteState } from '../notes/ledger.ts';
 import { cpfCandidatesFromLead } from '../people/cpf-extraction.ts';
 import { normaliseEmail } from '../people/email.ts';
 import { normalisePhone } from '../people/phone.ts';
@@ -96,10 +96,12 @@ export function normaliseContactsStep(deps: {
   db: pg.Pool;
   suppression: SuppressionCheck;
   noteOnNoMatch: boolean;
+  dryRun?: boolean;
   verifyWith?: C2sClient | undefined;
 }): ContactsStep {
+  const states: NoteState[] = deps.dryRun ? ['sent', 'dry_run'] : ['sent'];
   const noteSent = createBatcher<{ leadId: string; refs: readonly string[] }, boolean>((asks) =>
-    notesSent(deps.db, asks),
+    notesSent(deps.db, asks, states),
   );
   const { verifyWith } = deps;
   const contacts = async ({ event, signal, memo }: StepContext): Promise<LeadContacts> => {

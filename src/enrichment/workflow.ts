@@ -40,6 +40,7 @@ export function enrichmentWorkflow(deps: WorkflowDeps): readonly Step[] {
     db,
     suppression,
     noteOnNoMatch: enrichment.noteOnNoMatch,
+    dryRun: enrichment.dryRun,
     verifyWith: config.providers.c2s.verifyLead ? deps.c2s : undefined,
   });
   const found = findCpfStep({
@@ -66,6 +67,13 @@ export function enrichmentWorkflow(deps: WorkflowDeps): readonly Step[] {
     fetched,
     storePersonStep({ db, contacts, found, fetched }),
     composer,
-    postNoteStep({ db, c2s: deps.c2s, metrics: deps.metrics, composer, windows: claimWindows(config) }),
+    postNoteStep({
+      db,
+      c2s: deps.c2s,
+      metrics: deps.metrics,
+      composer,
+      windows: claimWindows(config),
+      dryRun: enrichment.dryRun,
+    }),
   ];
 }

@@ -35,6 +35,8 @@ export interface ErasureCounts {
   readonly events_stopped: number;
   /** Rejected webhook input that named the person or came for one of their leads. */
   readonly rejected_inputs: number;
+  /** Texts of notes DRY_RUN kept (not posted) on the person's leads. */
+  readonly dry_run_notes: number;
   /** Identifiers added to the suppression list. */
   readonly suppressed: number;
 }
@@ -65,7 +67,8 @@ interface Subject {
  *   names any identifier of theirs, matched exactly): raw payload and step outputs blanked, and
  *   unfinished ones ended (`suppressed` with `suppressKey`, else failed `erased`), which revokes
  *   the claim of any run in flight so that none of its writes lands afterwards;
- * - rejected input naming them, or sent for one of their leads.
+ * - rejected input naming them, or sent for one of their leads;
+ * - the texts of notes DRY_RUN kept on their leads.
  * With `suppressKey` their identifiers go on the suppression list. The erasure is recorded in
  * `erasures` with its counts, never the identifier.
  */
@@ -110,6 +113,10 @@ export async function erase(
     const people = await deleteParties(client, subject.partyIds);
     const others = await removeFromOthers(client, subject.identity);
     const rejected = await deleteRejected(client, subject.identity, leadIds);
+    const { rowCount: dryRunNotes } = await client.query(
+      'UPDATE notes SET body = NULL WHERE lead_id = ANY($1::text[]) AND body IS NOT NULL',
+      [leadIds],
+    );
     const suppressed = options.suppressKey
       ? await suppress(client, options.suppressKey, subject.identity)
       : 0;
@@ -120,10 +127,11 @@ export async function erase(
       events,
       events_stopped: stopped,
       rejected_inputs: rejected,
+      dry_run_notes: dryRunNotes ?? 0,
       suppressed,
     };
     const { rows: noted } = await client.query<{ lead_id: string }>(
-      `SELECT DISTINCT lead_id FROM notes WHERE lead_id = ANY($1::text[]) ORDER BY lead_id`,
+      `SELECT DISTINCT lead_id FROM notes WHERE lead_id = ANY($1::text[]) AND state <> 'dry_run' ORDER BY lead_id`,
       [leadIds],
     );
     await client.query(`INSERT INTO erasures (kind, suppressed, counts) VALUES ($1, $2, $3)`, [

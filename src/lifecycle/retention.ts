@@ -11,7 +11,9 @@ import type { Metrics } from '../metrics.ts';
  *   step timeline. The age is counted from `received_at` (what the index of pending purges
  *   holds): an event that finishes only after its cut-off is purged at the first run after it
  *   finishes. An unfinished event (received, processing) is never touched.
- * - Rejected input (`rejected_webhooks`) received before the same cut-off is deleted.
+ * - Rejected input (`rejected_webhooks`) received before the same cut-off is deleted, and so is
+ *   the text of a note DRY_RUN kept instead of posting, last written before it (the ledger row
+ *   stays: reference and state).
  * - A person (party) neither updated nor found for a lead since the people's cut-off
  *   (now − PEOPLE_RETENTION_DAYS) is deleted with everything attached (contacts, addresses,
  *   companies, enrichments, lead links: the foreign keys cascade).
@@ -30,7 +32,7 @@ export const RETENTION_LOCK = 0x2c5e_7e7e;
 /** Rows per statement: short transactions, steady progress, small WAL bursts. */
 export const PURGE_BATCH = 1000;
 
-export const PURGE_KINDS = ['event_payloads', 'rejected_inputs', 'people'] as const;
+export const PURGE_KINDS = ['event_payloads', 'rejected_inputs', 'dry_run_notes', 'people'] as const;
 export type PurgeKind = (typeof PURGE_KINDS)[number];
 
 export type PurgeCounts = Record<PurgeKind, number>;
@@ -94,6 +96,18 @@ const PURGE_REJECTED = `
   )
   SELECT count(*)::int AS n FROM gone`;
 
+/** The oldest dry-run note texts before the cut-off (their own small index), deleted. */
+const PURGE_DRY_RUN_NOTES = `
+  WITH chosen AS (
+    SELECT lead_id, ref FROM notes WHERE body IS NOT NULL AND updated_at < $1
+    ORDER BY updated_at LIMIT $2
+    FOR UPDATE SKIP LOCKED
+  ), gone AS (
+    UPDATE notes n SET body = NULL FROM chosen c WHERE n.lead_id = c.lead_id AND n.ref = c.ref
+    RETURNING 1
+  )
+  SELECT count(*)::int AS n FROM gone`;
+
 /**
  * People not updated since the cut-off, the next batch after the keyset ($3, $4) in
  * (updated_at, id) order. Those found for a lead since are passed over, not deleted; the keyset
@@ -132,7 +146,7 @@ const DELETE_PEOPLE = `
  */
 export async function purge(db: pg.Pool, options: PurgeOptions): Promise<PurgeResult> {
   const batchSize = options.batchSize ?? PURGE_BATCH;
-  const counts: PurgeCounts = { event_payloads: 0, rejected_inputs: 0, people: 0 };
+  const counts: PurgeCounts = { event_payloads: 0, rejected_inputs: 0, dry_run_notes: 0, people: 0 };
   const eventsBefore = options.eventsBefore.toISOString();
   const peopleBefore = options.peopleBefore.toISOString();
   const stopped = () => options.signal?.aborted === true;
@@ -168,9 +182,10 @@ export async function purge(db: pg.Pool, options: PurgeOptions): Promise<PurgeRe
       n = await single(PURGE_REJECTED, eventsBefore);
       progress('rejected_inputs', n);
     }
-    // Dry-run note bodies (the note a dry run would have posted) go with the same cut-off as the
-    // events' payloads once they are stored: they are not yet. Their batch belongs here, as a
-    // fourth kind ('dry_run_notes') of PurgeCounts and of the metric.
+    for (let n = batchSize; n === batchSize && !stopped();) {
+      n = await single(PURGE_DRY_RUN_NOTES, eventsBefore);
+      progress('dry_run_notes', n);
+    }
     let after: { at: string; id: string } = { at: '-infinity', id: '0' };
     for (let more = true; more && !stopped();) {
       const { rows: candidates } = await client.query<{ id: string; key_at: string }>(PEOPLE_CANDIDATES, [

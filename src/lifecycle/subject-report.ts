@@ -28,7 +28,8 @@ const SOURCES = {
     'C2S webhook deliveries (or the reconciliation of missed ones) about the leads that name or led to the person',
   rejected_inputs:
     'C2S webhook deliveries refused by validation, kept for diagnosis for the retention period',
-  notes: 'enrichment notes posted on the leads in C2S (the text is kept by C2S, not here)',
+  notes:
+    'enrichment notes posted on the leads in C2S (C2S keeps their text; `body` is set only for a note a dry run kept instead of posting)',
 };
 
 export async function subjectReport(
@@ -75,7 +76,7 @@ export async function subjectReport(
       ({ id: _id, ...row }) => row,
     );
     const { rows: notes } = await client.query(
-      `SELECT lead_id, ref, state, sent_at FROM notes WHERE lead_id = ANY($1::text[]) ORDER BY lead_id, created_at`,
+      `SELECT lead_id, ref, state, sent_at, body FROM notes WHERE lead_id = ANY($1::text[]) ORDER BY lead_id, created_at`,
       [leads],
     );
     let suppressed: boolean | null = null;

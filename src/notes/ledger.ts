@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import type { Fence } from '../queue/claims.ts';
 
-export type NoteState = 'pending' | 'sent' | 'unknown';
+/** `dry_run`: composed under DRY_RUN and kept here with its text instead of being posted. */
+export type NoteState = 'pending' | 'sent' | 'unknown' | 'dry_run';
 
 /** How long an unsent note's claim keeps others off it (see `claimNote`). */
 export interface ClaimWindows {
@@ -54,10 +55,12 @@ export async function claimNote(
              ON CONFLICT (lead_id, ref) DO UPDATE SET
                event_id = EXCLUDED.event_id, claimed_by = EXCLUDED.claimed_by,
                claim_attempt = EXCLUDED.claim_attempt, claimed_at = now(),
-               -- The taker may post now: in flight again, whatever the row said.
-               state = 'pending', updated_at = now()
+               -- The taker may post now: in flight again, whatever the row said. A dry-run text
+               -- goes: once posted, C2S holds it.
+               state = 'pending', updated_at = now(), body = NULL
              WHERE notes.state = 'pending' AND notes.claimed_at <= now() - $7 * interval '1 millisecond'
                 OR notes.state = 'unknown' AND notes.updated_at <= now() - $8 * interval '1 millisecond'
+                OR notes.state = 'dry_run'
              RETURNING xmax = 0 AS fresh
            )
            SELECT owner.owns, claim.fresh, n.state,
@@ -82,7 +85,9 @@ export async function claimNote(
   const row = rows[0];
   if (!row?.owns) return { kind: 'fenced' };
   if (row.fresh === true) return row.legacy_open ? { kind: 'taken_over' } : { kind: 'claimed' };
-  if (row.fresh === false) return { kind: 'taken_over' };
+  // A dry-run note was never posted: nothing to look for on the lead.
+  if (row.fresh === false)
+    return row.state === 'dry_run' && !row.legacy_open ? { kind: 'claimed' } : { kind: 'taken_over' };
   // Not claimed: `n` is the row as it stood before this statement. No row there means another
   // attempt claimed it a moment ago, in a transaction this statement's snapshot did not see.
   if (row.state === null) return { kind: 'wait', state: 'pending', waitMs: windows.inFlightMs };
@@ -173,20 +178,49 @@ export async function releaseNote(
 
 /**
  * Whether a note was sent on each lead under any of its references, in one query: runs asking at
- * the same moment share it (see `createBatcher`).
+ * the same moment share it (see `createBatcher`). Under DRY_RUN a note kept instead of posted
+ * counts as sent (`states`), as the post would have: the comparison with the old automation sees
+ * what the service would really do.
  */
 export async function notesSent(
   db: pg.Pool,
   asks: ReadonlyArray<{ readonly leadId: string; readonly refs: readonly string[] }>,
+  states: readonly NoteState[] = ['sent'],
 ): Promise<boolean[]> {
   // By `= ANY` on both key columns: the primary key is searched, whatever the planner assumed
   // of the table when it made the statement's plan (it may have been empty then).
   const { rows } = await db.query<{ lead_id: string; ref: string }>({
     name: 'notes-sent',
     text: `SELECT lead_id, ref FROM notes
-           WHERE lead_id = ANY($1::text[]) AND ref = ANY($2::text[]) AND state = 'sent'`,
-    values: [asks.map((ask) => ask.leadId), asks.flatMap((ask) => ask.refs)],
+           WHERE lead_id = ANY($1::text[]) AND ref = ANY($2::text[]) AND state = ANY($3::text[])`,
+    values: [asks.map((ask) => ask.leadId), asks.flatMap((ask) => ask.refs), states],
   });
   const sent = new Set(rows.map((row) => `${row.lead_id}\n${row.ref}`));
   return asks.map((ask) => ask.refs.some((ref) => sent.has(`${ask.leadId}\n${ref}`)));
+}
+
+/**
+ * Keeps the note a DRY_RUN attempt would have posted (state `dry_run`, with its text), under the
+ * attempt's fence: answers false, keeping nothing, once the event is no longer its own. A note
+ * already claimed or sent under this reference is left as it is.
+ */
+export async function keepDryRunNote(
+  db: pg.Pool,
+  note: { leadId: string; ref: string; body: string; fence: Fence },
+): Promise<boolean> {
+  const { rows } = await db.query<{ owns: boolean }>({
+    name: 'keep-dry-run-note',
+    text: `WITH owner AS (
+             SELECT EXISTS (SELECT 1 FROM webhook_events WHERE id = $3 AND claimed_by = $4 AND attempts = $5) AS owns
+           ), kept AS (
+             INSERT INTO notes (lead_id, ref, event_id, state, body, claimed_by, claim_attempt, claimed_at)
+             SELECT $1, $2, $3, 'dry_run', $6, $4, $5, now() FROM owner WHERE owns
+             ON CONFLICT (lead_id, ref) DO UPDATE SET
+               event_id = EXCLUDED.event_id, body = EXCLUDED.body, updated_at = now()
+             WHERE notes.state = 'dry_run'
+           )
+           SELECT owns FROM owner`,
+    values: [note.leadId, note.ref, note.fence.eventId, note.fence.workerId, note.fence.attempt, note.body],
+  });
+  return rows[0]?.owns === true;
 }

@@ -13,6 +13,8 @@ export interface EnrichmentRig {
   readonly c2s: C2sSimulator;
   readonly diretrix: DiretrixSimulator;
   readonly workApi: WorkApiSimulator;
+  /** The environment that points a service at the simulators (to start another one on the rig). */
+  readonly env: Readonly<Record<string, string>>;
   /** The sample lead of a scenario, as a webhook event (envelope A) with its own lead id. */
   lead(
     scenario: SampleLead['scenario'],
@@ -58,17 +60,14 @@ export async function startEnrichment(
 ): Promise<EnrichmentRig> {
   const simulators = await startSimulators(t);
   const { population, c2s, diretrix, workApi } = simulators;
-  const service = await startService(t, {
-    role: 'all',
-    workflow: enrichmentWorkflow,
-    env: {
-      ...simulators.env,
-      RETRY_BASE_DELAY_MS: '50',
-      // A post with an unknown outcome is looked for on the lead after 1 s (60 s by default).
-      NOTE_UNKNOWN_WAIT_SECONDS: '1',
-      ...env,
-    },
-  });
+  const serviceEnv = {
+    ...simulators.env,
+    RETRY_BASE_DELAY_MS: '50',
+    // A post with an unknown outcome is looked for on the lead after 1 s (60 s by default).
+    NOTE_UNKNOWN_WAIT_SECONDS: '1',
+    ...env,
+  };
+  const service = await startService(t, { role: 'all', workflow: enrichmentWorkflow, env: serviceEnv });
   const samples = population.sampleLeads();
   let counter = 0;
   return {
@@ -77,6 +76,7 @@ export async function startEnrichment(
     c2s,
     diretrix,
     workApi,
+    env: serviceEnv,
     lead(scenario, options = {}) {
       const sample = samples.find((s) => s.scenario === scenario)!;
       const leadId = options.leadId ?? `${scenario}-${++counter}`;

@@ -158,3 +158,17 @@ export async function eventRows(db: TestDatabase, leadId?: string) {
   );
   return rows;
 }
+
+/** One admin API call with the test token; answers the status and the parsed body. */
+export async function adminRequest(url: string, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${url}/api/v1/admin${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return { status: response.status, body: (await response.json()) as any };
+}

@@ -40,6 +40,7 @@ export const erase = defineCommand<SubjectInput & { suppress: boolean }>({
       `events blanked ${counts.events}`,
       `events stopped ${counts.events_stopped}`,
       `rejected inputs ${counts.rejected_inputs}`,
+      `dry-run notes ${counts.dry_run_notes}`,
       `shared contacts ${counts.other_contacts + counts.other_dossiers}`,
       ...(suppress ? [`suppressed ${counts.suppressed}`] : []),
       `leads with notes ${leadsWithNotes.length}`,

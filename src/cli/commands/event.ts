@@ -64,7 +64,8 @@ export const event = defineCommand<string>({
     const { note } = detail;
     stdout.write(
       note
-        ? `note      ${note.ref} ${note.state}${note.sent_at ? ` at ${formatTime(note.sent_at)}` : ''}\n`
+        ? `note      ${note.ref} ${note.state}${note.sent_at ? ` at ${formatTime(note.sent_at)}` : ''}\n` +
+            (note.body === undefined ? '' : `${note.body.replace(/^/gm, '          ')}\n`)
         : 'note      none\n',
     );
     const noteState = note ? `note ${note.state}` : 'no note';

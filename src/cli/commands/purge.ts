@@ -17,6 +17,7 @@ const DAY_MS = 86_400_000;
 const LABELS: Record<PurgeKind, string> = {
   event_payloads: 'blanking event payloads',
   rejected_inputs: 'deleting rejected inputs',
+  dry_run_notes: 'deleting dry-run note texts',
   people: 'deleting people',
 };
 
@@ -59,7 +60,8 @@ export const purge = defineCommand<PurgeInput>({
     if (result.skipped)
       throw new CommandFailure('another purge is running (the service purges every hour); try again later');
     stdout.write(
-      `purge: ${result.event_payloads} events blanked, ${result.rejected_inputs} rejected inputs deleted, ${result.people} people deleted\n`,
+      `purge: ${result.event_payloads} events blanked, ${result.rejected_inputs} rejected inputs deleted, ` +
+        `${result.dry_run_notes} dry-run notes deleted, ${result.people} people deleted\n`,
     );
   },
 });

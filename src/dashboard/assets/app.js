@@ -507,6 +507,15 @@ async function eventPage(id) {
         ),
       ),
     ),
+    // DRY_RUN kept this note instead of posting it: its text, to compare with the old automation's.
+    event.note?.body
+      ? h(
+          'section',
+          { class: 'dry-run-note', 'aria-label': 'Dry-run note' },
+          h('h3', {}, 'Note kept by the dry run (not posted)'),
+          h('pre', {}, event.note.body),
+        )
+      : null,
     event.error_code ? message(`${event.error_code}: ${event.error_message ?? ''}`, 'error') : null,
     h(
       'div',

@@ -11,6 +11,7 @@ import type { Metrics } from '../../metrics.ts';
 import { createBatcher } from '../../db/batcher.ts';
 import {
   claimNote,
+  keepDryRunNote,
   releaseNote,
   renewNoteClaim,
   setNoteStates,
@@ -68,6 +69,8 @@ export function postNoteStep(deps: {
   metrics: Metrics;
   composer: NoteComposer;
   windows: ClaimWindows;
+  /** DRY_RUN: keep the note in the ledger instead of posting it. */
+  dryRun?: boolean;
 }): StepDefinition<{ ref?: string; posted: boolean; reason?: string }> {
   const { db, c2s, metrics } = deps;
   // Runs recording at the same moment share one statement.
@@ -80,6 +83,12 @@ export function postNoteStep(deps: {
       if (!note) return { output: { posted: false } };
       const { leadId } = event;
       const outcome = note.outcome ?? 'enriched';
+      if (deps.dryRun) {
+        if (!(await keepDryRunNote(db, { leadId, ref: note.ref, body: note.body, fence })))
+          throw new LeaseLostError();
+        metrics.notes.inc({ state: 'dry_run' });
+        return { output: { ref: note.ref, posted: false, reason: 'dry_run' }, outcome };
+      }
       const claim = await claimNote(
         db,
         { leadId, ref: note.ref, legacyRef: legacyRef(note.ref), fence },
