@@ -181,3 +181,31 @@ test('the dashboard is served from the service itself: no CDN, locked down by it
   }
   assert.equal((await fetch(`${rig.service.url}/admin/assets/nope.js`)).status, 404);
 });
+
+test('a note kept by DRY_RUN is shown on its event page with its text', async (t) => {
+  const rig = await startEnrichment(t, { DRY_RUN: 'true' });
+  await rig.service.post(rig.lead('phone_only', { leadId: 'dry-run-lead' }).event);
+  await settled(rig, { 'dry-run-lead': 'completed' });
+  const {
+    rows: [event],
+  } = await rig.service.db.pool.query<{ id: string }>(
+    `SELECT id FROM webhook_events WHERE lead_id = 'dry-run-lead'`,
+  );
+  const { rows: kept } = await rig.service.db.pool.query<{ body: string }>(`SELECT body FROM notes`);
+  assert.equal(kept.length, 1);
+
+  const browser = await launchBrowser(t);
+  const context = await browser.newContext({ viewport: PHONE });
+  await context.addInitScript(
+    (token) => sessionStorage.setItem('c2s-enricher.admin-token', token),
+    ADMIN_TOKEN,
+  );
+  const page = await context.newPage();
+  await page.goto(`${rig.service.url}/admin/events/${event!.id}`);
+  const section = page.getByRole('region', { name: 'Dry-run note' });
+  await section.waitFor();
+  assert.equal((await section.locator('pre').textContent())?.trim(), kept[0]!.body.trim());
+  assert.match((await page.locator('main').textContent()) ?? '', /dry run/);
+  await context.close();
+  await audit(browser, rig.service.url, `/admin/events/${event!.id}`, 'event-dry-run');
+});

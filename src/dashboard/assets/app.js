@@ -513,7 +513,7 @@ async function eventPage(id) {
           'section',
           { class: 'dry-run-note', 'aria-label': 'Dry-run note' },
           h('h3', {}, 'Note kept by the dry run (not posted)'),
-          h('pre', {}, event.note.body),
+          h('pre', { tabindex: 0 }, event.note.body),
         )
       : null,
     event.error_code ? message(`${event.error_code}: ${event.error_message ?? ''}`, 'error') : null,
