@@ -35,7 +35,15 @@ export async function startChild(
     : [];
   const child = spawn(process.execPath, [...profile, ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+      // The figures are the webhook's and the workflow's: no reconciliation listing mid-run.
+      RECONCILE_INTERVAL_MINUTES: '0',
+      ...env,
+    },
     stdio: ['ignore', process.env.BENCH_CHILD_OUTPUT ? 'inherit' : 'ignore', 'pipe'],
   });
   let stderr = '';

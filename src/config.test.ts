@@ -254,6 +254,39 @@ test('the webhook rate limit defaults to 6000 a minute, 0 turns it off; the requ
   ]);
 });
 
+test('reconciliation runs every 15 minutes looking back 24 hours at first; 0 turns the schedule off', () => {
+  const defaults = loadConfig({});
+  assert.deepEqual(defaults.reconcile, { intervalMs: 15 * 60_000, lookbackMs: 24 * 3_600_000 });
+  assert.deepEqual(
+    loadConfig({ RECONCILE_INTERVAL_MINUTES: '0', RECONCILE_LOOKBACK_HOURS: '72' }).reconcile,
+    {
+      intervalMs: 0,
+      lookbackMs: 72 * 3_600_000,
+    },
+  );
+  const error = configError({
+    RECONCILE_INTERVAL_MINUTES: '1441',
+    RECONCILE_LOOKBACK_HOURS: '0',
+    C2S_LIST_RATE_PER_MINUTE: 'ten',
+    C2S_LIST_PENALTY_SECONDS: '0',
+  });
+  assert.deepEqual(error.problems, [
+    'C2S_LIST_RATE_PER_MINUTE must be a whole number from 0 to 60000 (got "ten")',
+    'C2S_LIST_PENALTY_SECONDS must be a whole number from 1 to 3600 (got "0")',
+    'RECONCILE_INTERVAL_MINUTES must be a whole number from 0 to 1440 (got "1441")',
+    'RECONCILE_LOOKBACK_HOURS must be a whole number from 1 to 720 (got "0")',
+  ]);
+  assert.equal(configError({ RECONCILE_INTERVAL_MINUTES: '2.5' }).problems.length, 1);
+});
+
+test('C2S listing is paced under its documented limit of about 10 calls a minute, 65 s after a 429', () => {
+  const { c2s } = loadConfig({}).providers;
+  assert.equal(c2s.listRatePerMinute, 9);
+  assert.equal(c2s.listPenaltyMs, 65_000);
+  const tuned = loadConfig({ C2S_LIST_RATE_PER_MINUTE: '0', C2S_LIST_PENALTY_SECONDS: '120' }).providers.c2s;
+  assert.deepEqual([tuned.listRatePerMinute, tuned.listPenaltyMs], [0, 120_000]);
+});
+
 test('dataDirOf resolves DATA_DIR as loadConfig does', () => {
   assert.equal(dataDirOf({}), resolve('./data'));
   assert.equal(dataDirOf({ DATA_DIR: ' var/c2s ' }), loadConfig({ DATA_DIR: 'var/c2s' }).dataDir);

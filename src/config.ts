@@ -67,6 +67,10 @@ export interface Config {
       readonly gatewayUrl?: string;
       /** Read the lead from C2S and use its contacts, not the payload's (a leaked hook URL cannot spend lookups). */
       readonly verifyLead: boolean;
+      /** Listing calls per minute (C2S allows about 10, then 429 for about 65 s); 0 turns pacing off. */
+      readonly listRatePerMinute: number;
+      /** How long to wait after a listing 429 that carries no Retry-After. */
+      readonly listPenaltyMs: number;
     };
     readonly diretrix: ProviderSettings & {
       readonly baseUrl?: string;
@@ -96,6 +100,13 @@ export interface Config {
     readonly eventDays: number;
     /** A person not found for any lead (nor updated) for this long is deleted. */
     readonly peopleDays: number;
+  };
+  /** Reconciliation of missed webhooks: C2S's lead listing, compared with the events stored. */
+  readonly reconcile: {
+    /** How often the service reconciles; 0 turns the schedule off (the command still works). */
+    readonly intervalMs: number;
+    /** The first run's window reaches this far back; later runs start where the last succeeded one ended. */
+    readonly lookbackMs: number;
   };
   readonly adminToken: string | undefined;
   /** The key of the suppression list's hashes (`erase --suppress`); generated outside production. */
@@ -282,6 +293,9 @@ export function loadConfig(env: Env): Config {
         baseUrl: providerUrl('C2S_BASE_URL', 'https://api.contact2sale.com') as string,
         gatewayUrl: providerUrl('C2S_GATEWAY_URL'),
         verifyLead: flag('C2S_VERIFY_LEAD', false),
+        // 9, not 10: one call of slack under the documented limit, for clocks and network jitter.
+        listRatePerMinute: integer('C2S_LIST_RATE_PER_MINUTE', 9, 0, 60_000),
+        listPenaltyMs: integer('C2S_LIST_PENALTY_SECONDS', 65, 1, 3600) * 1000,
       },
       diretrix: {
         ...provider('DIRETRIX', 30_000, 120),
@@ -310,6 +324,10 @@ export function loadConfig(env: Env): Config {
     retention: {
       eventDays: integer('RETENTION_DAYS', 30, 1, 3650),
       peopleDays: integer('PEOPLE_RETENTION_DAYS', 365, 1, 36_500),
+    },
+    reconcile: {
+      intervalMs: integer('RECONCILE_INTERVAL_MINUTES', 15, 0, 1440) * 60_000,
+      lookbackMs: integer('RECONCILE_LOOKBACK_HOURS', 24, 1, 720) * 3_600_000,
     },
     adminToken: text('ADMIN_TOKEN'),
     suppressionSecret: text('SUPPRESSION_SECRET'),

@@ -37,7 +37,8 @@ export async function startDemoProviders(
     for (const close of closers.reverse()) await close().catch(() => {});
   };
   try {
-    const c2s = await startC2sSimulator({ token });
+    // The listing's rate limit off too, like every limiter in demo mode.
+    const c2s = await startC2sSimulator({ token, listLimitPerWindow: 0 });
     closers.push(() => c2s.close());
     const diretrix = await startDiretrixSimulator({ user: 'demo', pass: 'demo', population });
     closers.push(() => diretrix.close());

@@ -86,6 +86,22 @@ export function createMetrics() {
       labelNames: ['kind'] as const,
       registers: [registry],
     }),
+    reconcileRuns: new Counter({
+      name: 'reconcile_runs_total',
+      help:
+        'Scheduled reconciliation runs of this process, by result (succeeded, failed, skipped: another ' +
+        'process was reconciling).',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    reconcileLeads: new Counter({
+      name: 'reconcile_leads_total',
+      help:
+        'Leads reconciliation listed in C2S, by kind (listed; new: stored as an event no webhook brought; ' +
+        'known: already stored).',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     backlog: new Gauge({
       name: 'webhook_backlog_events',
       help: 'Stored events not yet processed (received or processing), as last counted.',

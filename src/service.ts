@@ -9,7 +9,7 @@ import type { Logger } from './log/logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { C2sClient } from './providers/c2s/client.ts';
 import type { DiretrixClient } from './providers/diretrix/client.ts';
-import { createProviders, providerEndpoints } from './providers/setup.ts';
+import { createProviders, providerEndpoints, type Providers } from './providers/setup.ts';
 import type { WorkApiClient } from './providers/workapi/client.ts';
 import { createWaker } from './queue/wakeups.ts';
 import { registerStateGauges } from './workflow/gauges.ts';
@@ -23,6 +23,8 @@ import { startHourSealing } from './admin/hour-counts.ts';
 import { startTallyReports } from './admin/tallies.ts';
 import { startRetention } from './lifecycle/retention.ts';
 import { suppressionCheck, type SuppressionCheck } from './lifecycle/suppression.ts';
+import { registerReconcileGauges } from './reconcile/gauges.ts';
+import { startReconciliation } from './reconcile/schedule.ts';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -52,6 +54,15 @@ export interface ServiceOptions {
   readonly stepOrder?: readonly string[];
   /** Internal (tests): the retention job's timing; hourly, first run a minute after start, by default. */
   readonly retentionTiming?: { readonly intervalMs?: number; readonly firstRunMs?: number };
+  /**
+   * Internal (tests): reconciliation's timing; every RECONCILE_INTERVAL_MINUTES, first run a minute
+   * after start, windows overlapping by 10 minutes, by default.
+   */
+  readonly reconcileTiming?: {
+    readonly intervalMs?: number;
+    readonly firstRunMs?: number;
+    readonly overlapMs?: number;
+  };
 }
 
 export interface RunningService {
@@ -133,8 +144,16 @@ export async function startService(
     stops.unshift({ name: 'event tallies', stop: () => tallies.stop() });
 
     const processId = `${hostname()}:${process.pid}`;
+    // Reconciliation runs where the webhook is served, as retention does, and needs a C2S client
+    // there. In demo mode the simulated C2S lives in the process that runs the workers: an
+    // api-only process has none to list.
+    const reconcileWanted = options.role !== 'worker' && config.reconcile.intervalMs > 0;
+    const reconcileHere = reconcileWanted && !(config.providers.demo && options.role === 'api');
+    if (reconcileWanted && !reconcileHere)
+      logger.info('reconciliation is off in an api-only process in demo mode: run --role=all to have it');
     let simulators: Readonly<Record<string, string>> = {};
-    if (options.role !== 'api') {
+    let providers: Providers | undefined;
+    if (options.role !== 'api' || reconcileHere) {
       // No provider credentials at all (never in production): demo mode, against the simulators.
       const demo = config.providers.demo ? await startDemoProviders(config.providers, logger) : undefined;
       if (demo) {
@@ -142,16 +161,19 @@ export async function startService(
         stops.unshift({ name: 'simulators', stop: () => demo.close() });
       }
       const health = createHealthRecorder();
-      const providers = createProviders(
+      const created = createProviders(
         demo?.endpoints ?? providerEndpoints(config.providers),
         metrics,
         health,
       );
-      stops.unshift({ name: 'providers', stop: () => providers.close() });
+      providers = created;
+      stops.unshift({ name: 'providers', stop: () => created.close() });
       const reports = startHealthReports(background, health, processId, (error) =>
         logger.warn({ err: error }, 'provider health could not be reported'),
       );
       stops.unshift({ name: 'provider health reports', stop: () => reports.stop() });
+    }
+    if (options.role !== 'api' && providers) {
       const worker = await startWorker({
         db,
         databaseUrl: server.url,
@@ -172,6 +194,34 @@ export async function startService(
       });
       stops.unshift({ name: 'worker', stop: () => worker.stop() });
     }
+    const wake = createWaker(db);
+    if (reconcileHere && providers) {
+      // A connection of its own for the whole run (it holds the reconciliation lock): never one
+      // the workers, the background reports or retention need.
+      const reconcileDb = createPool(
+        {
+          url: server.url,
+          max: 1,
+          connectTimeoutMs: config.database.connectTimeoutMs,
+          statementTimeoutMs: config.database.statementTimeoutMs,
+        },
+        logger,
+      );
+      stops.unshift({ name: 'reconciliation pool', stop: () => reconcileDb.end() });
+      registerReconcileGauges(metrics, healthDb);
+      const reconciliation = startReconciliation(reconcileDb, {
+        c2s: providers.c2s,
+        intervalMs: options.reconcileTiming?.intervalMs ?? config.reconcile.intervalMs,
+        lookbackMs: config.reconcile.lookbackMs,
+        firstRunMs: options.reconcileTiming?.firstRunMs,
+        overlapMs: options.reconcileTiming?.overlapMs,
+        process: processId,
+        metrics,
+        logger,
+        wake,
+      });
+      stops.unshift({ name: 'reconciliation', stop: () => reconciliation.stop() });
+    }
 
     const serveAdmin = options.role !== 'worker' && options.adminToken !== undefined;
     if (serveAdmin) {
@@ -191,7 +241,6 @@ export async function startService(
       });
       stops.unshift({ name: 'retention', stop: () => retention.stop() });
     }
-    const wake = createWaker(db);
     const app = await buildApp({
       db,
       healthDb,

@@ -35,8 +35,21 @@ interface Stats {
   backlog: { due: number; waiting_retry: number; oldest_due_age_s: number };
   per_minute_1h: Array<{ minute: string; received: number; completed: number; failed: number }>;
   providers: Record<'c2s' | 'diretrix' | 'workapi', ProviderStats>;
-  reconcile: { last_run_at: string | null; last_cursor: string | null; last_found: number | null };
+  reconcile: Record<string, unknown>;
 }
+
+/** `stats.reconcile` before any reconciliation ran (test/reconcile.test.ts covers runs). */
+const NO_RECONCILIATION = {
+  last_run_at: null,
+  last_cursor: null,
+  last_found: null,
+  last_window_from: null,
+  last_listed: null,
+  last_known: null,
+  consecutive_failures: 0,
+  last_error: null,
+  last_error_at: null,
+};
 
 async function getStats(baseUrl: string): Promise<Stats> {
   const response = await fetch(`${baseUrl}${ADMIN}/stats`, {
@@ -790,7 +803,7 @@ test('provider health comes from the worker process, through the database, to an
       name,
     );
   }
-  assert.deepEqual(healthy.reconcile, { last_run_at: null, last_cursor: null, last_found: null });
+  assert.deepEqual(healthy.reconcile, NO_RECONCILIATION);
 
   // The rows name the worker process, the only one that calls providers.
   const workerProcess = `${hostname()}:${worker.child.pid}`;
@@ -855,7 +868,7 @@ test('stats wants the admin token', async (t) => {
   }
   const empty = await getStats(api.url);
   assert.deepEqual(empty.events_by_status, {});
-  assert.deepEqual(empty.reconcile, { last_run_at: null, last_cursor: null, last_found: null });
+  assert.deepEqual(empty.reconcile, NO_RECONCILIATION);
   for (const name of ['c2s', 'diretrix', 'workapi'] as const)
     assert.deepEqual(empty.providers[name], {
       breaker: 'closed',

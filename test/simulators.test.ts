@@ -1,7 +1,8 @@
-// The Diretrix and Work API simulators seen from a client: real HTTP, `fetch`, no database.
+// The simulators seen from a client: real HTTP, `fetch`, no database.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { isValidCpf } from '../src/people/cpf.ts';
+import { startC2sSimulator, type C2sSimulator, type C2sSimulatorOptions } from '../src/simulators/c2s.ts';
 import { startDiretrixSimulator, type DiretrixSimulator } from '../src/simulators/diretrix.ts';
 import { createPopulation } from '../src/simulators/population.ts';
 import {
@@ -318,3 +319,136 @@ for (const target of targets) {
     assert.equal((await fetch(`${sim.url}/_sim/other`, { method: 'POST' })).status, 404);
   });
 }
+
+// --- C2S lead listing -------------------------------------------------------------------------
+
+async function c2s(t: TestContext, options: Partial<C2sSimulatorOptions> = {}): Promise<C2sSimulator> {
+  const simulator = await startC2sSimulator({ token: 'c2s-token', ...options });
+  t.after(() => simulator.close());
+  return simulator;
+}
+
+interface Listing {
+  readonly status: number;
+  readonly retryAfter: string | null;
+  readonly ids: string[];
+  readonly updatedAts: string[];
+  readonly total: number | undefined;
+}
+
+async function list(sim: C2sSimulator, query: Record<string, string>): Promise<Listing> {
+  const response = await fetch(`${sim.url}/integration/leads?${new URLSearchParams(query).toString()}`, {
+    headers: { authorization: 'Bearer c2s-token' },
+  });
+  const body = (await response.json()) as {
+    data?: Array<{ id: string; attributes: { updated_at: string } }>;
+    meta?: { total: number };
+  };
+  return {
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    ids: (body.data ?? []).map((lead) => lead.id),
+    updatedAts: (body.data ?? []).map((lead) => lead.attributes.updated_at),
+    total: body.meta?.total,
+  };
+}
+
+const FROM = new Date('2026-11-20T12:00:00.000Z');
+const UNTIL = new Date('2026-11-20T14:00:00.000Z');
+
+test('C2S seeds leads over a window, with timestamps as C2S writes them, readable one by one', async (t) => {
+  const sim = await c2s(t, { listLimitPerWindow: 0 });
+  const seeded = sim.seedLeads({
+    count: 120,
+    from: FROM,
+    until: UNTIL,
+    attributes: (n) => ({ customer: { name: `Cliente ${n}` } }),
+  });
+  assert.equal(new Set(seeded.map((lead) => lead.id)).size, 120);
+  for (const lead of seeded) assert.match(lead.id, /^[0-9a-f]{32}$/);
+  assert.equal(seeded[0]!.updatedAt, '2026-11-20T09:00:00.000-03:00');
+  assert.equal(seeded[60]!.updatedAt, '2026-11-20T10:00:00.000-03:00');
+  for (const lead of seeded)
+    assert.match(lead.updatedAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}-03:00$/);
+  const one = (await (
+    await fetch(`${sim.url}/integration/leads/${seeded[7]!.id}`, {
+      headers: { authorization: 'Bearer c2s-token' },
+    })
+  ).json()) as { data: { attributes: { customer: { name: string }; updated_at: string } } };
+  assert.deepEqual(one.data.attributes.customer, { name: 'Cliente 7' });
+  assert.equal(one.data.attributes.updated_at, seeded[7]!.updatedAt);
+});
+
+test('C2S listing: 50 a page at most, exact filter dates only, sorted only when asked, short page last', async (t) => {
+  const sim = await c2s(t, { listLimitPerWindow: 0 });
+  const seeded = sim.seedLeads({ count: 120, from: FROM, until: UNTIL });
+  const ids = seeded.map((lead) => lead.id);
+
+  // Documented refusals: 403 for perpage over 50 and any date not exactly YYYY-MM-DDTHH:MM:SSZ.
+  assert.equal((await list(sim, { perpage: '51', sort: 'updated_at' })).status, 403);
+  for (const date of [
+    '2026-11-20T12:00:00.000Z',
+    '2026-11-20T09:00:00-03:00',
+    '2026-11-20',
+    '2026-11-20 12:00:00Z',
+  ]) {
+    assert.equal((await list(sim, { updated_gte: date, sort: 'updated_at' })).status, 403, date);
+  }
+
+  // Oldest first, 50 a page, a short page at the end, with the total.
+  const pages = [];
+  for (let page = 1; page <= 3; page++)
+    pages.push(await list(sim, { page: String(page), perpage: '50', sort: 'updated_at' }));
+  assert.deepEqual(
+    pages.map((page) => page.ids.length),
+    [50, 50, 20],
+  );
+  assert.deepEqual(
+    pages.flatMap((page) => page.ids),
+    ids,
+  );
+  assert.equal(pages[0]!.total, 120);
+  assert.deepEqual((await list(sim, { sort: '-updated_at', perpage: '3' })).ids, ids.slice(-3).reverse());
+
+  // updated_gte is inclusive; unknown parameters (there is no updated_lte) are ignored.
+  const since = await list(sim, {
+    updated_gte: '2026-11-20T13:00:00Z',
+    updated_lte: '2026-11-20T13:01:00Z',
+    sort: 'updated_at',
+  });
+  assert.deepEqual(since.ids, ids.slice(60, 110));
+  assert.equal(since.total, 60);
+
+  // Without a sort the order is not stable from one call to the next.
+  const orders = new Set<string>();
+  for (let n = 0; n < 5; n++) orders.add((await list(sim, { perpage: '50' })).ids.join());
+  assert.ok(orders.size > 1, 'unsorted pages come back in changing orders');
+});
+
+test('C2S listing: past its limit every call answers 429 for the penalty, counted; then it answers again', async (t) => {
+  const sim = await c2s(t, { listLimitPerWindow: 3, listWindowMs: 2000, listPenaltyMs: 1500 });
+  sim.seedLeads({ count: 5, from: FROM, until: UNTIL });
+  const query = { sort: 'updated_at' };
+  for (let n = 0; n < 3; n++) assert.equal((await list(sim, query)).status, 200);
+  const refused = await list(sim, query);
+  assert.equal(refused.status, 429);
+  assert.equal(refused.retryAfter, '2', 'whole seconds, rounded up');
+  assert.equal((await list(sim, query)).status, 429, 'refused all through the penalty');
+  assert.equal(sim.listingRateLimited(), 2);
+  await new Promise((resolve) => setTimeout(resolve, 1600));
+  const again = await list(sim, query);
+  assert.equal(again.status, 200);
+  assert.equal(again.ids.length, 5);
+  assert.equal(sim.calls('list_leads'), 6);
+  assert.equal(sim.listingRateLimited(), 2);
+
+  // Without Retry-After (the real API may not say it), and the real limits by default.
+  const quiet = await c2s(t, { listLimitPerWindow: 1, listWindowMs: 60_000, listRetryAfter: false });
+  assert.equal((await list(quiet, query)).status, 200);
+  const silent = await list(quiet, query);
+  assert.deepEqual([silent.status, silent.retryAfter], [429, null]);
+  const real = await c2s(t);
+  for (let n = 0; n < 10; n++) assert.equal((await list(real, query)).status, 200);
+  const eleventh = await list(real, query);
+  assert.deepEqual([eleventh.status, eleventh.retryAfter], [429, '65']);
+});

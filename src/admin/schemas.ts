@@ -145,11 +145,22 @@ export const Stats = Type.Object({
     }),
   ),
   providers: Type.Object(Object.fromEntries(STATS_PROVIDERS.map((name) => [name, ProviderStats]))),
-  reconcile: Type.Object({
-    last_run_at: nullableInstant('Reconciliation of missed webhooks: its last run'),
-    last_cursor: nullable(Type.String()),
-    last_found: nullable(Type.Integer()),
-  }),
+  reconcile: Type.Object(
+    {
+      last_run_at: nullableInstant('When the last succeeded run finished'),
+      last_cursor: nullableInstant('The end of its window: the next run starts there, less 10 minutes'),
+      last_found: nullable(Type.Integer({ description: 'Events it stored that no webhook had brought' })),
+      last_window_from: nullableInstant('The start of its window'),
+      last_listed: nullable(Type.Integer({ description: 'Leads C2S listed in its window' })),
+      last_known: nullable(Type.Integer({ description: 'Of those, events already stored' })),
+      consecutive_failures: Type.Integer({
+        description: 'Runs failed since the last succeeded one (a crashed run counts)',
+      }),
+      last_error: nullable(Type.String({ description: 'The newest of those failures: code and message' })),
+      last_error_at: nullableInstant('When that failed run started'),
+    },
+    { description: 'The scheduled reconciliation of missed webhooks (RECONCILE_INTERVAL_MINUTES)' },
+  ),
 });
 
 export const Failures = Type.Object({

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { REPORT_STALE_MS, type BreakerState } from '../providers/health.ts';
+import { readReconcileSummary, type ReconcileSummary } from '../reconcile/runs-repository.ts';
 import { eventsByStatus } from './hour-counts.ts';
 
 /** The providers `stats` reports on, by the names operators know. */
@@ -29,11 +30,8 @@ export interface Stats {
     readonly failed: number;
   }>;
   readonly providers: Record<StatsProvider, ProviderStats>;
-  readonly reconcile: {
-    readonly last_run_at: string | null;
-    readonly last_cursor: string | null;
-    readonly last_found: number | null;
-  };
+  /** The scheduled reconciliation of missed webhooks: its last succeeded run, failures since. */
+  readonly reconcile: ReconcileSummary;
 }
 
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
@@ -83,16 +81,17 @@ const PROVIDERS = `
 
 /**
  * The admin `stats`: whole-table counts from the sealed hour counts plus the hours not sealed,
- * the last day from the processes' tallies, the backlog from the queue's own index and the
- * providers as their processes last reported. Nothing here reads more than an hour or two of
+ * the last day from the processes' tallies, the backlog from the queue's own index, the
+ * providers as their processes last reported and reconciliation's last runs. Nothing here reads more than an hour or two of
  * events.
  */
 export async function readStats(db: pg.Pool): Promise<Stats> {
-  const [byStatus, recent, backlog, providers] = await Promise.all([
+  const [byStatus, recent, backlog, providers, reconcile] = await Promise.all([
     eventsByStatus(db),
     db.query<{ kind: string; key: string; n: number; completed: number; failed: number }>(RECENT),
     db.query<{ due: number; waiting_retry: number; oldest: number }>(BACKLOG),
     db.query<ProviderStats & { provider: StatsProvider }>(PROVIDERS, [REPORT_STALE_MS, STATS_PROVIDERS]),
+    readReconcileSummary(db),
   ]);
   const outcomes: Record<string, number> = {};
   const perMinute: Array<Stats['per_minute_1h'][number]> = [];
@@ -113,7 +112,6 @@ export async function readStats(db: pg.Pool): Promise<Stats> {
     providers: Object.fromEntries(
       providers.rows.map(({ provider, ...stats }) => [provider, stats]),
     ) as Record<StatsProvider, ProviderStats>,
-    // Reconciliation of missed webhooks is not built yet: no run to report.
-    reconcile: { last_run_at: null, last_cursor: null, last_found: null },
+    reconcile,
   };
 }

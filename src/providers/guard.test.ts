@@ -21,6 +21,17 @@ test('the bucket lets a burst through, then spaces calls at the rate', () => {
   assert.equal(bucket.reserve(), 0, 'refilled after waiting');
 });
 
+test('a bucket of burst 1 spaces every call at the rate, even after a quiet spell', () => {
+  let now = 0;
+  const bucket = tokenBucket(600, () => now, 1); // one every 100 ms
+  assert.deepEqual(
+    Array.from({ length: 4 }, () => bucket.reserve()),
+    [0, 100, 200, 300],
+  );
+  now = 10_000;
+  assert.deepEqual([bucket.reserve(), bucket.reserve()], [0, 100], 'a quiet spell earns one call, not ten');
+});
+
 test('a paused bucket makes the next call wait at least the pause', () => {
   const now = 0;
   const bucket = tokenBucket(600, () => now);

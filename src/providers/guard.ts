@@ -13,6 +13,11 @@ import type { HealthRecorder } from './health.ts';
 export interface GuardOptions {
   /** Calls per minute allowed through this process; 0 means no limit (simulators, benchmarks). */
   readonly ratePerMinute: number;
+  /**
+   * Calls that may go at once after a quiet spell (default: a few seconds' worth, at most 10).
+   * 1 spaces every call at the rate: for a provider that counts calls in a sliding window.
+   */
+  readonly burst?: number;
   /** Consecutive transient failures that open the circuit. */
   readonly breakerFailures?: number;
   /** How long an open circuit refuses calls before letting one through to test. */
@@ -32,7 +37,7 @@ export type Labelled<T> = { readonly value: T; readonly result?: string };
  * Durable retries are the workflow's job: the guard never retries by itself.
  */
 export function createProviderGuard(provider: ProviderName, options: GuardOptions, metrics: Metrics) {
-  const limiter = tokenBucket(options.ratePerMinute);
+  const limiter = tokenBucket(options.ratePerMinute, Date.now, options.burst);
   const halfOpenAfter = options.breakerHalfOpenMs ?? 30_000;
   const breaker = circuitBreaker(
     handleWhen((error) => error instanceof AppError && error.retryable),
@@ -82,13 +87,13 @@ export function createProviderGuard(provider: ProviderName, options: GuardOption
 export type ProviderGuard = ReturnType<typeof createProviderGuard>;
 
 /**
- * A token bucket holding a few seconds' burst. `reserve` takes a token, going into debt when
- * none is left, and says how long to wait until that token is earned; a provider's 429 pauses
- * the bucket for its Retry-After.
+ * A token bucket holding a few seconds' burst (or `burstSize`). `reserve` takes a token, going
+ * into debt when none is left, and says how long to wait until that token is earned; a
+ * provider's 429 pauses the bucket for its Retry-After.
  */
-export function tokenBucket(perMinute: number, now: () => number = Date.now) {
+export function tokenBucket(perMinute: number, now: () => number = Date.now, burstSize?: number) {
   const perMs = perMinute / 60_000;
-  const burst = Math.max(1, Math.min(10, Math.floor(perMinute / 6)));
+  const burst = Math.max(1, burstSize ?? Math.min(10, Math.floor(perMinute / 6)));
   let tokens = burst;
   let updatedAt = now();
   const refill = () => {

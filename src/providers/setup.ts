@@ -15,8 +15,8 @@ export interface Providers {
   close(): Promise<void>;
 }
 
-/** The real API's listing limit: about 10 calls a minute. */
-const C2S_LIST_RATE_PER_MINUTE = 10;
+/** Listing pace when none is configured: one call of slack under C2S's about 10 a minute. */
+const C2S_LIST_RATE_PER_MINUTE = 9;
 
 /** Where the three clients send their calls, with which credentials, and how fast. */
 export interface ProviderEndpoints {
@@ -24,8 +24,10 @@ export interface ProviderEndpoints {
     readonly baseUrl: string;
     readonly token: string;
     readonly gatewayUrl?: string | undefined;
-    /** Listing calls per minute (default: the real API's limit); 0 turns that limiter off. */
+    /** Listing calls per minute (default: just under the real API's limit); 0 turns that limiter off. */
     readonly listRatePerMinute?: number;
+    /** Wait after a listing 429 without Retry-After (default: C2S's 65 s). */
+    readonly listPenaltyMs?: number;
   };
   readonly diretrix: ProviderSettings & {
     readonly baseUrl: string;
@@ -49,6 +51,20 @@ export function createProviders(
   const agent = createHttpAgent({ connectMs: 5_000, responseMs: 30_000 });
   const guard = (name: ProviderName, ratePerMinute: number) =>
     createProviderGuard(name, { ratePerMinute, health }, metrics);
+  const listRate = c2s.listRatePerMinute ?? C2S_LIST_RATE_PER_MINUTE;
+  // C2S counts listing calls in a sliding minute: every call is spaced at the rate (burst 1), so
+  // no minute ever holds more than the rate. A wait longer than one spacing (after a 429) is
+  // handed back to the listing, which waits where a stop can interrupt it.
+  const listGuard = createProviderGuard(
+    'c2s',
+    {
+      ratePerMinute: listRate,
+      burst: 1,
+      maxQueueWaitMs: listRate === 0 ? undefined : Math.ceil(60_000 / listRate) + 1000,
+      health,
+    },
+    metrics,
+  );
 
   return {
     c2s: createC2sClient({
@@ -58,7 +74,8 @@ export function createProviders(
       dispatcher: agent,
       timeoutMs: c2s.timeoutMs,
       guard: guard('c2s', c2s.ratePerMinute),
-      listGuard: guard('c2s', c2s.listRatePerMinute ?? C2S_LIST_RATE_PER_MINUTE),
+      listGuard,
+      listPenaltyMs: c2s.listPenaltyMs,
       gatewayGuard: guard('c2s_gateway', c2s.ratePerMinute),
     }),
     diretrix: createDiretrixClient({

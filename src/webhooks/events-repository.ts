@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { storableText } from '../db/text.ts';
-import type { LeadEvent, RejectedEvent } from './envelope.ts';
+import { eventKey, type LeadEvent, type RejectedEvent } from './envelope.ts';
 
 /** Rejected input is kept up to this many characters: enough to see what was wrong. */
 const EXCERPT_CHARS = 8192;
@@ -12,9 +12,13 @@ export interface StoredEvent {
   readonly eventId: string | undefined;
 }
 
+/** Where an event came from: a webhook delivery, or reconciliation's listing of C2S leads. */
+export type EventSource = 'webhook' | 'reconcile';
+
 /**
  * Inserts a batch of events in one statement (one round trip, one implicit transaction); a
- * `received` event is queued by being stored (see queue.ts).
+ * `received` event is queued by being stored (see queue.ts). Webhooks and reconciliation both
+ * store through here, so both get the same idempotency, latest-wins and queueing.
  * - ON CONFLICT DO NOTHING makes concurrent identical deliveries store one row;
  * - rows go in key order so concurrent batches lock in the same order and cannot deadlock;
  * - an event older than the lead's newest (stored, or in the same batch) is stored as `stale`.
@@ -36,8 +40,9 @@ WITH input AS (
            max(input.updated_at) OVER (PARTITION BY input.lead_id)) AS stale
   FROM input
 ), inserted AS (
-  INSERT INTO webhook_events (lead_id, updated_at, hook_action, payload_raw, status, request_id)
-  SELECT lead_id, updated_at, hook_action, payload, CASE WHEN stale THEN 'stale' ELSE 'received' END, request_id
+  INSERT INTO webhook_events (lead_id, updated_at, hook_action, payload_raw, status, request_id, source)
+  SELECT lead_id, updated_at, hook_action, payload, CASE WHEN stale THEN 'stale' ELSE 'received' END, request_id,
+         $3::text
   FROM classified
   ORDER BY lead_id, updated_at
   ON CONFLICT (lead_id, updated_at) DO NOTHING
@@ -56,6 +61,7 @@ export async function insertEvents(
   db: pg.Pool | pg.ClientBase,
   events: readonly LeadEvent[],
   requestIds: readonly string[],
+  source: EventSource = 'webhook',
 ): Promise<StoredEvent[]> {
   const input = JSON.stringify(
     events.map((event, n) => ({
@@ -70,12 +76,32 @@ export async function insertEvents(
     inserted_id: string | null;
     status: 'received' | 'stale' | null;
     existing_id: string | null;
-  }>({ name: 'insert-webhook-events', text: INSERT_EVENTS, values: [input, payloads] });
+  }>({ name: 'insert-webhook-events', text: INSERT_EVENTS, values: [input, payloads, source] });
   return rows.map((row) =>
     row.inserted_id !== null && row.status !== null
       ? { status: row.status, eventId: row.inserted_id }
       : { status: 'duplicate', eventId: row.existing_id ?? undefined },
   );
+}
+
+/**
+ * Which of these (lead, instant) pairs are stored already, as `eventKey`s: what a dry run of
+ * reconciliation reports instead of storing. Reads only, by the idempotency key's index.
+ */
+export async function storedEventKeys(
+  db: pg.Pool | pg.ClientBase,
+  events: ReadonlyArray<Pick<LeadEvent, 'leadId' | 'updatedAt'>>,
+): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const { rows } = await db.query<{ lead_id: string; updated_at: string }>({
+    name: 'stored-event-keys',
+    text: `SELECT x.lead_id, x.updated_at
+           FROM unnest($1::text[], $2::text[]) AS x(lead_id, updated_at)
+           WHERE EXISTS (SELECT 1 FROM webhook_events e
+                         WHERE e.lead_id = x.lead_id AND e.updated_at = x.updated_at::timestamptz)`,
+    values: [events.map((event) => event.leadId), events.map((event) => event.updatedAt)],
+  });
+  return new Set(rows.map((row) => eventKey(row.lead_id, row.updated_at)));
 }
 
 export interface RejectedRecord {

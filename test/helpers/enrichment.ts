@@ -1,6 +1,6 @@
 import type { TestContext } from 'node:test';
 import { enrichmentWorkflow } from '../../src/enrichment/workflow.ts';
-import { startC2sSimulator, type C2sSimulator } from '../../src/simulators/c2s.ts';
+import { startC2sSimulator, type C2sSimulator, type C2sSimulatorOptions } from '../../src/simulators/c2s.ts';
 import { startDiretrixSimulator, type DiretrixSimulator } from '../../src/simulators/diretrix.ts';
 import { createPopulation, type Population, type SampleLead } from '../../src/simulators/population.ts';
 import { startWorkApiSimulator, type WorkApiSimulator } from '../../src/simulators/workapi.ts';
@@ -13,7 +13,7 @@ export interface EnrichmentRig {
   readonly c2s: C2sSimulator;
   readonly diretrix: DiretrixSimulator;
   readonly workApi: WorkApiSimulator;
-  /** The environment that points a service at the simulators (to start another one on the rig). */
+  /** The service's environment: the simulators and the rig's settings (for another service or the command line). */
   readonly env: Readonly<Record<string, string>>;
   /** The sample lead of a scenario, as a webhook event (envelope A) with its own lead id. */
   lead(
@@ -26,10 +26,17 @@ export interface EnrichmentRig {
   };
 }
 
+export interface SimulatorOptions {
+  /** The C2S simulator's listing limits (the real API's by default). */
+  readonly c2s?: Omit<C2sSimulatorOptions, 'token'>;
+  /** People in the synthetic population (200 by default). */
+  readonly populationSize?: number;
+}
+
 /** The three provider simulators, and the environment that points a service at them. */
-export async function startSimulators(t: TestContext) {
-  const population = createPopulation({ seed: 7 });
-  const c2s = await startC2sSimulator({ token: 'c2s-token' });
+export async function startSimulators(t: TestContext, options: SimulatorOptions = {}) {
+  const population = createPopulation({ seed: 7, size: options.populationSize });
+  const c2s = await startC2sSimulator({ token: 'c2s-token', ...options.c2s });
   defer(t, () => c2s.close());
   const diretrix = await startDiretrixSimulator({ user: 'dx-user', pass: 'dx-pass', population });
   defer(t, () => diretrix.close());
@@ -57,8 +64,9 @@ export async function startSimulators(t: TestContext) {
 export async function startEnrichment(
   t: TestContext,
   env: Record<string, string> = {},
+  options: SimulatorOptions = {},
 ): Promise<EnrichmentRig> {
-  const simulators = await startSimulators(t);
+  const simulators = await startSimulators(t, options);
   const { population, c2s, diretrix, workApi } = simulators;
   const serviceEnv = {
     ...simulators.env,

@@ -42,6 +42,8 @@ export async function spawnService(
       PORT: '0',
       LOG_LEVEL: 'debug',
       ADMIN_TOKEN: 'test-admin-token-do-not-use-0123',
+      // Reconciliation lists C2S and stores what it finds: only in the tests that want it.
+      RECONCILE_INTERVAL_MINUTES: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -61,6 +61,15 @@ export interface StartOptions {
   readonly workflow?: (deps: WorkflowDeps) => readonly Step[];
   /** The retention job's timing (hourly, first run a minute after start, by default). */
   readonly retentionTiming?: { readonly intervalMs?: number; readonly firstRunMs?: number };
+  /**
+   * Reconciliation's timing. Off unless the test's env sets RECONCILE_INTERVAL_MINUTES (then
+   * every that many minutes, first run a minute after start, unless given here).
+   */
+  readonly reconcileTiming?: {
+    readonly intervalMs?: number;
+    readonly firstRunMs?: number;
+    readonly overlapMs?: number;
+  };
 }
 
 /**
@@ -79,6 +88,8 @@ export async function startService(t: TestContext, options: StartOptions = {}): 
     ADMIN_TOKEN,
     SUPPRESSION_SECRET,
     ...FAKE_PROVIDERS,
+    // Reconciliation lists C2S and stores what it finds: only in the tests that want it.
+    RECONCILE_INTERVAL_MINUTES: '0',
     ...options.env,
   });
   const service = await startRealService(config, logger, {
@@ -89,6 +100,7 @@ export async function startService(t: TestContext, options: StartOptions = {}): 
     suppressionKey: config.suppressionSecret,
     stepOrder: ENRICHMENT_STEP_ORDER,
     retentionTiming: options.retentionTiming,
+    reconcileTiming: options.reconcileTiming,
   });
   let stopped = false;
   const stop = async () => {

@@ -59,7 +59,9 @@ export const event = defineCommand<string>({
     else stdout.write('(none run yet)\n');
     // eventDetail masked the payload (names, CPFs, phones, e-mails).
     const payload =
-      detail.payload === null ? '(removed by retention or an erasure)' : JSON.stringify(detail.payload, null, 2);
+      detail.payload === null
+        ? '(removed by retention or an erasure)'
+        : JSON.stringify(detail.payload, null, 2);
     stdout.write(`\npayload (masked)\n${payload}\n\n`);
     const { note } = detail;
     stdout.write(

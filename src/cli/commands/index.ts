@@ -4,6 +4,7 @@ import { event } from './event.ts';
 import { events } from './events.ts';
 import { migrate } from './migrate.ts';
 import { purge } from './purge.ts';
+import { reconcile } from './reconcile.ts';
 import { replay } from './replay.ts';
 import { reprocess } from './reprocess.ts';
 import { stats } from './stats.ts';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly Command[] = [
   event,
   reprocess,
   replay,
+  reconcile,
   stats,
   erase,
   subjectReport,

@@ -42,6 +42,25 @@ function lastHour(minutes: Stats['per_minute_1h']): string {
   return `last hour  per minute, ${first} to ${last} UTC\n${series.join('')}`;
 }
 
+/**
+ * `reconcile  last run 2026-12-01T09:15:00Z, window 08:50:00Z to 09:15:00Z: listed 120, new 3,
+ * known 117`, and a second line while runs fail.
+ */
+export function reconcileLines(reconcile: Stats['reconcile']): string {
+  const last =
+    reconcile.last_run_at === null
+      ? 'no run has succeeded yet'
+      : `last run ${formatTime(reconcile.last_run_at)}, window ${formatTime(reconcile.last_window_from)} to ` +
+        `${formatTime(reconcile.last_cursor)}: listed ${reconcile.last_listed ?? 0}, ` +
+        `new ${reconcile.last_found ?? 0}, known ${reconcile.last_known ?? 0}`;
+  const failing =
+    reconcile.consecutive_failures === 0
+      ? ''
+      : `           ${reconcile.consecutive_failures} failed run(s) since, the last at ` +
+        `${formatTime(reconcile.last_error_at)}: ${reconcile.last_error ?? 'no reason recorded'}\n`;
+  return `reconcile  ${last}\n${failing}`;
+}
+
 type ProviderRow = ProviderStats & { readonly provider: StatsProvider };
 
 const PROVIDER_COLUMNS: ReadonlyArray<Column<ProviderRow>> = [
@@ -78,10 +97,7 @@ export const stats = defineCommand<void>({
       ...current.providers[name],
     }));
     printTable(stdout, PROVIDER_COLUMNS, providers);
-    const { reconcile } = current;
-    stdout.write(
-      `\nreconcile  ${reconcile.last_run_at ? `last run ${formatTime(reconcile.last_run_at)}, found ${reconcile.last_found ?? 0}` : 'never run'}\n`,
-    );
+    stdout.write(`\n${reconcileLines(current.reconcile)}`);
     const open = providers.filter((row) => row.breaker !== 'closed');
     const breakers =
       open.length === 0

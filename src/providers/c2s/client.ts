@@ -7,6 +7,7 @@ import {
 import type { ProviderGuard } from '../guard.ts';
 import { callProvider, statusError, type ProviderAnswer } from '../http.ts';
 import type { HookAction } from '../../webhooks/envelope.ts';
+import { leadsUpdatedBetween, MAX_PAGE_SIZE, type LeadPageQuery, type ListingPage } from './lead-listing.ts';
 
 export interface C2sMessage {
   readonly body: string;
@@ -15,23 +16,30 @@ export interface C2sMessage {
 
 export interface C2sLead {
   readonly id: string;
+  /** C2S's integer id of the lead, when it says it. */
+  readonly internalId?: number;
   readonly attributes: Record<string, unknown>;
   readonly messages: readonly C2sMessage[];
 }
 
-export type { HookAction };
+export type { HookAction, LeadPageQuery, ListingPage };
+export { MAX_PAGE_SIZE };
 
 export interface C2sClient {
   /** `POST /integration/leads/{id}/create_message`; through the gateway when C2S cannot be reached. */
   postNote(leadId: string, body: string, signal?: AbortSignal): Promise<void>;
   /** `GET /integration/leads/{id}`, with the lead's messages. */
   getLead(leadId: string, signal?: AbortSignal): Promise<C2sLead>;
-  /** `GET /integration/leads`: one page, newest first; a short page is the last. */
-  listLeads(query: {
-    page: number;
-    perPage: number;
-    updatedSince: Date;
-  }): Promise<{ leads: C2sLead[]; total: number | null }>;
+  /** `GET /integration/leads`: one page, paced by the listing's own limiter; a short page is the last. */
+  listLeads(query: LeadPageQuery, signal?: AbortSignal): Promise<{ leads: C2sLead[]; total: number | null }>;
+  /**
+   * Every lead updated within the window, page by page (see `leadsUpdatedBetween`): paced under
+   * C2S's listing limit, 429s waited out, nothing skipped when the list moves while it is read.
+   */
+  listLeadsUpdated(
+    window: { readonly since: Date; readonly until: Date },
+    signal?: AbortSignal,
+  ): AsyncGenerator<ListingPage>;
   subscribe(hookUrl: string, action: HookAction): Promise<void>;
   unsubscribe(hookUrl: string, action: HookAction): Promise<void>;
 }
@@ -48,8 +56,10 @@ export interface C2sClientOptions {
   readonly maxResponseBytes?: number;
   /** Paces every call with this token. */
   readonly guard: ProviderGuard;
-  /** Listing has its own, much lower limit (about 10 calls a minute). */
+  /** Listing has its own, much lower limit (about 10 calls a minute): its own pacing. */
   readonly listGuard: ProviderGuard;
+  /** How long the listing waits after a 429 without Retry-After; default 65 s, as C2S's. */
+  readonly listPenaltyMs?: number;
   /**
    * The gateway's own pacing and breaker: it is used exactly when C2S's breaker may be open, so
    * it cannot go through C2S's.
@@ -57,8 +67,8 @@ export interface C2sClientOptions {
   readonly gatewayGuard: ProviderGuard;
 }
 
-/** C2S answers 403 to a `perpage` above 50. */
-export const MAX_PAGE_SIZE = 50;
+/** C2S's penalty after its listing limit: about 65 s before the next call succeeds. */
+export const LIST_PENALTY_MS = 65_000;
 
 /** The C2S integration API (Bearer token). */
 export function createC2sClient(options: C2sClientOptions): C2sClient {
@@ -114,6 +124,27 @@ export function createC2sClient(options: C2sClientOptions): C2sClient {
     });
   }
 
+  const listLeads: C2sClient['listLeads'] = ({ page, perPage, updatedSince, sort }, signal) => {
+    const query = new URLSearchParams({
+      page: String(page),
+      perpage: String(Math.min(perPage, MAX_PAGE_SIZE)),
+      sort,
+      updated_gte: `${updatedSince.toISOString().slice(0, 19)}Z`, // exactly YYYY-MM-DDTHH:MM:SSZ
+    });
+    return options.listGuard.run('list_leads', async () => {
+      const answer = expect(
+        'GET',
+        await call('GET', `${options.baseUrl}/integration/leads?${query.toString()}`, undefined, signal),
+        (s) => s === 200,
+      );
+      const parsed = parse(answer.text) as { data?: unknown; meta?: { total?: unknown } };
+      if (!Array.isArray(parsed.data))
+        throw new ProviderMalformedBodyError('c2s', { message: 'c2s answered a list without data' });
+      const total = typeof parsed.meta?.total === 'number' ? parsed.meta.total : null;
+      return { value: { leads: parsed.data.map((lead: unknown) => leadFrom(lead, '')), total } };
+    });
+  };
+
   return {
     async postNote(leadId, body, signal) {
       try {
@@ -145,24 +176,12 @@ export function createC2sClient(options: C2sClientOptions): C2sClient {
       });
     },
 
-    async listLeads({ page, perPage, updatedSince }) {
-      const query = new URLSearchParams({
-        page: String(page),
-        perpage: String(Math.min(perPage, MAX_PAGE_SIZE)),
-        sort: '-updated_at', // pages are unstable without an explicit sort
-        updated_gte: `${updatedSince.toISOString().slice(0, 19)}Z`, // exactly YYYY-MM-DDTHH:MM:SSZ
-      });
-      return options.listGuard.run('list_leads', async () => {
-        const answer = expect(
-          'GET',
-          await call('GET', `${options.baseUrl}/integration/leads?${query.toString()}`),
-          (s) => s === 200,
-        );
-        const parsed = parse(answer.text) as { data?: unknown; meta?: { total?: unknown } };
-        if (!Array.isArray(parsed.data))
-          throw new ProviderMalformedBodyError('c2s', { message: 'c2s answered a list without data' });
-        const total = typeof parsed.meta?.total === 'number' ? parsed.meta.total : null;
-        return { value: { leads: parsed.data.map((lead: unknown) => leadFrom(lead, '')), total } };
+    listLeads,
+
+    listLeadsUpdated(window, signal) {
+      return leadsUpdatedBetween(listLeads, window, {
+        penaltyMs: options.listPenaltyMs ?? LIST_PENALTY_MS,
+        signal,
       });
     },
 
@@ -184,12 +203,13 @@ function parse(text: string): { data?: unknown } {
 function leadFrom(data: unknown, fallbackId: string): C2sLead {
   if (typeof data !== 'object' || data === null)
     throw new ProviderMalformedBodyError('c2s', { message: 'c2s answered a lead without data' });
-  const lead = data as { id?: unknown; attributes?: unknown; messages?: unknown };
+  const lead = data as { id?: unknown; internal_id?: unknown; attributes?: unknown; messages?: unknown };
   const messages = Array.isArray(lead.messages)
     ? lead.messages.filter((m): m is C2sMessage => typeof (m as C2sMessage | null)?.body === 'string')
     : [];
   return {
     id: typeof lead.id === 'string' ? lead.id : fallbackId,
+    ...(Number.isSafeInteger(lead.internal_id) ? { internalId: lead.internal_id as number } : {}),
     attributes:
       typeof lead.attributes === 'object' && lead.attributes !== null
         ? (lead.attributes as Record<string, unknown>)
