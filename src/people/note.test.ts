@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { dossierFromWorkApi } from './dossier.ts';
@@ -9,7 +9,7 @@ import type { Dossier, NoteInput, NoteMatch, NoteOptions } from './types.ts';
 
 // Golden notes: src/people/golden/<name>.txt hold the expected note plus one final newline.
 // `UPDATE_GOLDEN=1 npx node --test src/people/note.test.ts` rewrites them; review the diff
-// against /shared/spec/note.md before committing.
+// against docs/note-format.md before committing.
 const GOLDEN = new URL('./golden/', import.meta.url);
 
 function assertGolden(name: string, note: string): void {
@@ -104,22 +104,22 @@ function note(
   return composeNote(input, { ...OPTIONS, ...options });
 }
 
-/** The example of /shared/spec/note.md, where the spec is beside the repo (as in development and CI). */
-function specExample(): string | undefined {
-  const spec = new URL('../../../shared/spec/note.md', import.meta.url);
-  if (!existsSync(spec)) return undefined;
-  return /```\n([\s\S]*?)\n```/.exec(readFileSync(spec, 'utf8'))?.[1];
+/** The example of the note format the project documents (docs/note-format.md). */
+function documentedExample(): string {
+  const doc = readFileSync(new URL('../../docs/note-format.md', import.meta.url), 'utf8');
+  const example = /```\n([\s\S]*?)\n```/.exec(doc)?.[1];
+  assert.ok(example, 'docs/note-format.md has its example');
+  return example;
 }
 
-test('golden: single person, the note.md example from the providers.md sample', () => {
+test('golden: single person, the documented example', () => {
   const text = note({ kind: 'single', person: ANA }, 'Ana Souza Lima', 'single-full');
   assertGolden('single-full', text);
   assert.ok(text.endsWith(`\n\nref: ${noteRef(LEAD_ID, 'single-full')}`));
 });
 
-test('the single-person note is the note.md example, character for character', (t) => {
-  const example = specExample();
-  if (example === undefined) return t.skip('shared/spec/note.md is not beside the repo');
+test('the single-person note is the documented example, character for character', () => {
+  const example = documentedExample();
   const text = note({ kind: 'single', person: ANA }, 'Ana Souza Lima', 'single-full');
   assert.equal(text, `${example}\n\nref: ${noteRef(LEAD_ID, 'single-full')}`);
 });
