@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { startEmbeddedDatabase } from '../src/db/embedded.ts';
+import { parentPid, processCpuMs, treeCpuMs } from './cpu.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { startC2sSimulator, type C2sSimulator } from '../src/simulators/c2s.ts';
 import { startDiretrixSimulator } from '../src/simulators/diretrix.ts';
@@ -305,8 +306,19 @@ async function pipelineScenarios(): Promise<void> {
   log(
     `pipeline: ${PIPELINE_LEADS} leads posted as fast as accepted (32 concurrent), worker concurrency ${WORKER_CONCURRENCY}`,
   );
+  const cpu = cpuMeter(pipelineService, await postmasterPid());
   const pipeline = await runPipeline(pipelineService.url, simulators.c2s, PIPELINE_LEADS, 0);
+  const spent = cpu.spent();
+  const perLead = {
+    service: round(spent.service / PIPELINE_LEADS, 2),
+    db: round(spent.db / PIPELINE_LEADS, 2),
+    load: round(spent.load / PIPELINE_LEADS, 2),
+  };
   Object.assign(results, {
+    // CPU per lead: what a deployment pays for, and much steadier than throughput here.
+    pipeline_service_cpu_ms_per_lead: perLead.service,
+    pipeline_db_cpu_ms_per_lead: perLead.db,
+    pipeline_load_cpu_ms_per_lead: perLead.load,
     pipeline_leads_per_s: round(pipeline.leadsPerSecond),
     e2e_p50_ms: pipeline.p50,
     e2e_p99_ms: pipeline.p99,
@@ -314,6 +326,9 @@ async function pipelineScenarios(): Promise<void> {
   });
   log(
     `  ${round(pipeline.leadsPerSecond)} leads/s; webhook-to-note p50 ${pipeline.p50} ms, p99 ${pipeline.p99} ms`,
+  );
+  log(
+    `  CPU per lead: service ${perLead.service} ms, PostgreSQL ${perLead.db} ms, simulators and load ${perLead.load} ms`,
   );
 
   if (PG_STATS) {
@@ -408,6 +423,35 @@ async function writeResults(): Promise<void> {
   writeFileSync(join(dir, file), json);
   writeFileSync(join(dir, `${new Date().toISOString().slice(0, 19).replaceAll(':', '-')}.json`), json);
   printTable(results, `bench/results/${file}`);
+}
+
+/** The database server's main process (with an external server, its other work counts too). */
+async function postmasterPid(): Promise<number> {
+  // Read while the backend lives: it is gone once its connection closes.
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    return parentPid(rows[0]!.pid);
+  } finally {
+    await client.end();
+  }
+}
+
+/** CPU spent from now on by a service process, the database server, and this process. */
+function cpuMeter(service: Child, postmaster: number) {
+  const pid = service.process.pid!;
+  const start = { service: processCpuMs(pid), db: treeCpuMs(postmaster), load: process.cpuUsage() };
+  return {
+    spent() {
+      const load = process.cpuUsage(start.load);
+      return {
+        service: processCpuMs(pid) - start.service,
+        db: treeCpuMs(postmaster) - start.db,
+        load: (load.user + load.system) / 1000,
+      };
+    },
+  };
 }
 
 // ---- pipeline driver -------------------------------------------------------------------------
@@ -513,6 +557,8 @@ function printTable(figures: Record<string, unknown>, file: string): void {
     ingest_p99_ms: '<= 25',
     batch_ratio: '>= 0.8',
     pipeline_leads_per_s: '>= 250',
+    pipeline_service_cpu_ms_per_lead: '<= 1.5',
+    pipeline_db_cpu_ms_per_lead: '<= 1.5',
     light_e2e_p50_ms: '<= 50',
     light_e2e_p99_ms: '<= 250',
     rss_mb: '<= 200',

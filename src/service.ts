@@ -22,7 +22,7 @@ import { createHealthRecorder, startHealthReports } from './providers/health.ts'
 import { startHourSealing } from './admin/hour-counts.ts';
 import { startTallyReports } from './admin/tallies.ts';
 import { startRetention } from './lifecycle/retention.ts';
-import { suppressionCheck, type SuppressionCheck } from './lifecycle/suppression.ts';
+import { suppressionOf, type Suppression } from './lifecycle/suppression.ts';
 import { registerReconcileGauges } from './reconcile/gauges.ts';
 import { startReconciliation } from './reconcile/schedule.ts';
 
@@ -38,7 +38,7 @@ export interface WorkflowDeps {
   readonly config: Config;
   readonly logger: Logger;
   /** Whether a lead names a person on the suppression list. */
-  readonly suppression: SuppressionCheck;
+  readonly suppression: Suppression;
 }
 
 export interface ServiceOptions {
@@ -183,7 +183,7 @@ export async function startService(
           metrics,
           config,
           logger,
-          suppression: suppressionCheck(db, options.suppressionKey),
+          suppression: suppressionOf(options.suppressionKey),
         }),
         logger,
         metrics,

@@ -2,7 +2,8 @@
 // from being answered by a second one; a poison event ends after the attempt limit.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { claimNote, notesSent, setNoteStates } from '../src/notes/ledger.ts';
+import { checkLeads } from '../src/enrichment/lead-checks.ts';
+import { claimNote, setNoteStates } from '../src/notes/ledger.ts';
 import { legacyRef, noteRef } from '../src/notes/reference.ts';
 import {
   finishAttempts,
@@ -211,10 +212,10 @@ test('notes posted under the old short reference are still recognised', async (t
   await db.pool.query(`INSERT INTO notes (lead_id, ref, state) VALUES ('lead-f', $1, 'sent')`, [
     legacyRef(ref),
   ]);
-  assert.deepEqual(await notesSent(db.pool, [{ leadId: 'lead-f', refs: [ref, legacyRef(ref)] }]), [true]);
-  assert.deepEqual(await notesSent(db.pool, [{ leadId: 'lead-other', refs: [ref, legacyRef(ref)] }]), [
-    false,
-  ]);
+  const sent = async (leadId: string) =>
+    (await checkLeads(db.pool, [{ leadId, refs: [ref, legacyRef(ref)], digests: [] }], ['sent']))[0]!.sent;
+  assert.equal(await sent('lead-f'), true);
+  assert.equal(await sent('lead-other'), false);
 
   // An old row still open (unknown): the lead is read before the new reference is posted.
   await db.pool.query(`UPDATE notes SET state = 'unknown'`);

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { createBatcher } from '../db/batcher.ts';
-import { notesSent, type NoteState } from '../notes/ledger.ts';
+import type { NoteState } from '../notes/ledger.ts';
+import { checkLeads, type LeadCheck } from './lead-checks.ts';
 import { cpfCandidatesFromLead } from '../people/cpf-extraction.ts';
 import { normaliseEmail } from '../people/email.ts';
 import { normalisePhone } from '../people/phone.ts';
@@ -8,7 +9,7 @@ import { knownRefs, noteRef } from '../notes/reference.ts';
 import type { C2sClient } from '../providers/c2s/client.ts';
 import { leadAttributes } from '../webhooks/envelope.ts';
 import { PermanentError } from '../errors.ts';
-import type { SuppressionCheck } from '../lifecycle/suppression.ts';
+import type { Suppression } from '../lifecycle/suppression.ts';
 import { identifiersIn, unionOf, type Identifiers } from '../people/identifiers.ts';
 import { MemoKey, type StepContext, type StepDefinition } from '../workflow/step.ts';
 
@@ -94,14 +95,15 @@ export function leadIdentifiers(payload: unknown): Identifiers {
  */
 export function normaliseContactsStep(deps: {
   db: pg.Pool;
-  suppression: SuppressionCheck;
+  suppression: Suppression;
   noteOnNoMatch: boolean;
   dryRun?: boolean;
   verifyWith?: C2sClient | undefined;
 }): ContactsStep {
+  // Under DRY_RUN a note kept instead of posted counts as on the lead, as the post would have.
   const states: NoteState[] = deps.dryRun ? ['sent', 'dry_run'] : ['sent'];
-  const noteSent = createBatcher<{ leadId: string; refs: readonly string[] }, boolean>((asks) =>
-    notesSent(deps.db, asks, states),
+  const check = createBatcher<LeadCheck, { sent: boolean; suppressed: boolean }>((checks) =>
+    checkLeads(deps.db, checks, states),
   );
   const { verifyWith } = deps;
   const contacts = async ({ event, signal, memo }: StepContext): Promise<LeadContacts> => {
@@ -136,10 +138,14 @@ export function normaliseContactsStep(deps: {
         email: email !== null,
         leadCpf: leadCpfs.length > 0,
       };
+      const { sent, suppressed } = await check({
+        leadId: context.event.leadId,
+        refs: knownRefs(ref),
+        digests: deps.suppression.digests(lookedUp(found)),
+      });
       // A person erased with --suppress objects to processing: nothing is looked up, no note.
-      if (await deps.suppression.names(lookedUp(found))) return { output, outcome: 'suppressed' };
-      if (await noteSent({ leadId: context.event.leadId, refs: knownRefs(ref) }))
-        return { output, outcome: 'unchanged' };
+      if (suppressed) return { output, outcome: 'suppressed' };
+      if (sent) return { output, outcome: 'unchanged' };
       if (!phone && !email && leadCpfs.length === 0 && !deps.noteOnNoMatch)
         return { output, outcome: 'no_match' };
       return { output };

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { createBatcher } from '../db/batcher.ts';
 import { LeaseLostError } from '../errors.ts';
-import type { SuppressionCheck } from '../lifecycle/suppression.ts';
+import type { Suppression } from '../lifecycle/suppression.ts';
 import { normaliseCpf } from '../people/cpf.ts';
 import type { DiretrixClient, DiretrixMatch } from '../providers/diretrix/client.ts';
 import type { WorkApiClient } from '../providers/workapi/client.ts';
@@ -13,6 +13,7 @@ import {
   partiesOfCpfs,
   type KnownContacts,
   type PartiesAsk,
+  type PartiesFound,
 } from './people-repository.ts';
 
 /** Whose party the lead leads to, and by which route: party ids, never CPFs (they are saved). */
@@ -33,7 +34,7 @@ export interface FindCpfStep extends StepDefinition<FoundParties> {
 
 export interface FindCpfDeps {
   readonly db: pg.Pool;
-  readonly suppression: SuppressionCheck;
+  readonly suppression: Suppression;
   readonly contacts: ContactsStep;
   readonly diretrix: DiretrixClient;
   readonly workApi: WorkApiClient;
@@ -56,9 +57,7 @@ export function findCpfStep(deps: FindCpfDeps): FindCpfStep {
   const knownCpfs = createBatcher<KnownContacts, KnownContacts>((leads) =>
     cpfsByContacts(deps.db, leads, deps.contactMatchMs),
   );
-  const partiesOf = createBatcher<PartiesAsk, ReadonlyMap<string, number> | null>((asks) =>
-    partiesOfCpfs(deps.db, asks),
-  );
+  const partiesOf = createBatcher<PartiesAsk, PartiesFound>((asks) => partiesOfCpfs(deps.db, asks));
 
   async function findCpfs(context: StepContext) {
     const contacts = await deps.contacts.contacts(context);
@@ -97,18 +96,10 @@ export function findCpfStep(deps: FindCpfDeps): FindCpfStep {
     async run(context) {
       const { leadCpf, byPhone, byEmail, sources } = await findCpfs(context);
       const cpfs = [leadCpf, byPhone, byEmail].filter((cpf): cpf is string => cpf !== null);
-      // Found through a contact: the person behind it may have objected (the lead's own CPF was
-      // checked with its contacts). Nothing of theirs is stored, not even the CPF's party.
-      const foundElsewhere = [byPhone, byEmail].filter((cpf): cpf is string => cpf !== null);
-      if (
-        foundElsewhere.length > 0 &&
-        (await deps.suppression.names({
-          cpfs: new Set(foundElsewhere),
-          phones: new Set(),
-          emails: new Set(),
-        }))
-      )
-        return { output: { lead: null, byPhone: null, byEmail: null, sources }, outcome: 'suppressed' };
+      // Found through a contact, the person behind it may have objected (the lead's own CPF was
+      // checked with its contacts): then nothing of theirs is stored, not even the CPF's party.
+      const digest = (cpf: string) =>
+        deps.suppression.digests({ cpfs: new Set([cpf]), phones: new Set(), emails: new Set() })[0];
       const parties =
         cpfs.length > 0
           ? await partiesOf({
@@ -116,11 +107,13 @@ export function findCpfStep(deps: FindCpfDeps): FindCpfStep {
               leadId: context.event.leadId,
               found: [
                 ...(leadCpf ? [{ cpf: leadCpf, by: 'lead' as const }] : []),
-                ...(byPhone ? [{ cpf: byPhone, by: 'phone' as const }] : []),
-                ...(byEmail ? [{ cpf: byEmail, by: 'email' as const }] : []),
+                ...(byPhone ? [{ cpf: byPhone, by: 'phone' as const, digest: digest(byPhone) }] : []),
+                ...(byEmail ? [{ cpf: byEmail, by: 'email' as const, digest: digest(byEmail) }] : []),
               ],
             })
           : new Map<string, number>();
+      if (parties === 'suppressed')
+        return { output: { lead: null, byPhone: null, byEmail: null, sources }, outcome: 'suppressed' };
       if (parties === null) throw new LeaseLostError();
       const cpfOfParty = new Map<number, string>();
       for (const cpf of cpfs) if (parties.has(cpf)) cpfOfParty.set(parties.get(cpf)!, cpf);

@@ -54,29 +54,39 @@ export type FoundBy = 'lead' | 'phone' | 'email';
 export interface PartiesAsk {
   readonly fence: Fence;
   readonly leadId: string;
-  readonly found: ReadonlyArray<{ readonly cpf: string; readonly by: FoundBy }>;
+  /** Each CPF found, how, and its suppression digest (none: not to be checked). */
+  readonly found: ReadonlyArray<{ readonly cpf: string; readonly by: FoundBy; readonly digest?: Buffer }>;
 }
+
+/** Per run asking: its parties by CPF; `suppressed` (nothing created); null once not its event. */
+export type PartiesFound = Map<string, number> | 'suppressed' | null;
 
 /**
  * The party of each CPF found for a lead, created when new (a CPF becomes its party's id wherever
  * it must be remembered: step outputs keep the id, never the CPF), and linked to the lead with how
- * it was found. Per run asking: null for a run that no longer holds its event (nothing is created
- * or linked for it). `bpchar[]`: see the CPF index.
+ * it was found. Nothing is created or linked for a run that no longer holds its event (null), nor
+ * for one whose CPFs include a suppressed person's (`suppressed`). `bpchar[]`: see the CPF index.
  */
-export async function partiesOfCpfs(
-  db: pg.Pool,
-  asks: readonly PartiesAsk[],
-): Promise<Array<Map<string, number> | null>> {
+export async function partiesOfCpfs(db: pg.Pool, asks: readonly PartiesAsk[]): Promise<PartiesFound[]> {
   const asked = asks.flatMap((ask) => ask.found.map((found) => ({ ...found, ask })));
   if (asked.length === 0) return asks.map(() => new Map());
   const [events, workers, attempts] = fenceArrays(asked.map(({ ask }) => ask.fence));
-  const { rows } = await db.query<{ id: string | null; cpf: string | null; held: string[] | null }>({
+  const { rows } = await db.query<{
+    id: string | null;
+    cpf: string | null;
+    held: string[] | null;
+    blocked: string[] | null;
+  }>({
     name: 'parties-of-cpfs',
     text: `WITH asked AS (
-             SELECT * FROM unnest($1::bpchar[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[])
-               AS a(cpf, event_id, worker, attempt, lead_id, found_by)
+             SELECT * FROM unnest($1::bpchar[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::bytea[])
+               AS a(cpf, event_id, worker, attempt, lead_id, found_by, digest)
            ), ${HELD('asked', '$2::uuid[]')},
-           wanted AS (SELECT a.* FROM asked a JOIN held h ON h.id = a.event_id),
+           blocked AS (SELECT DISTINCT a.event_id FROM asked a JOIN suppressed_identifiers s ON s.digest = a.digest),
+           wanted AS (
+             SELECT a.* FROM asked a JOIN held h ON h.id = a.event_id
+             WHERE NOT EXISTS (SELECT 1 FROM blocked b WHERE b.event_id = a.event_id)
+           ),
            created AS (
              INSERT INTO people.parties (cpf) SELECT DISTINCT cpf FROM wanted ORDER BY cpf
              ON CONFLICT (cpf) DO NOTHING RETURNING id, cpf
@@ -89,7 +99,8 @@ export async function partiesOfCpfs(
              SELECT DISTINCT ON (f.id, w.lead_id) f.id, w.lead_id, w.found_by FROM found f JOIN wanted w USING (cpf)
              ON CONFLICT (party_id, lead_id) DO UPDATE SET found_by = coalesce(people.party_leads.found_by, EXCLUDED.found_by)
            )
-           SELECT f.id, f.cpf, (SELECT array_agg(id) FROM held) AS held
+           SELECT f.id, f.cpf, (SELECT array_agg(id) FROM held) AS held,
+                  (SELECT array_agg(event_id) FROM blocked) AS blocked
            FROM (SELECT 1) one LEFT JOIN found f ON true`,
     values: [
       asked.map((found) => found.cpf),
@@ -98,9 +109,11 @@ export async function partiesOfCpfs(
       attempts,
       asked.map(({ ask }) => ask.leadId),
       asked.map((found) => found.by),
+      asked.map((found) => found.digest ?? null),
     ],
   });
   const held = new Set(rows[0]?.held ?? []);
+  const blocked = new Set(rows[0]?.blocked ?? []);
   const ids = new Map<string, number>();
   for (const row of rows) if (row.id !== null && row.cpf !== null) ids.set(row.cpf, Number(row.id));
   const late = [
@@ -116,11 +129,12 @@ export async function partiesOfCpfs(
     });
     for (const row of found) ids.set(row.cpf, Number(row.id));
   }
-  return asks.map((ask) =>
-    ask.found.length > 0 && !held.has(ask.fence.eventId)
-      ? null
-      : new Map(ask.found.flatMap(({ cpf }) => (ids.has(cpf) ? [[cpf, ids.get(cpf)!] as const] : []))),
-  );
+  return asks.map((ask) => {
+    if (ask.found.length === 0) return new Map();
+    if (blocked.has(ask.fence.eventId)) return 'suppressed';
+    if (!held.has(ask.fence.eventId)) return null;
+    return new Map(ask.found.flatMap(({ cpf }) => (ids.has(cpf) ? [[cpf, ids.get(cpf)!] as const] : [])));
+  });
 }
 
 /** The CPF of each of these parties (those that still exist: an erased one is missing). */

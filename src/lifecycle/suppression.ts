@@ -6,7 +6,6 @@
 import { createHmac } from 'node:crypto';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
-import { createBatcher } from '../db/batcher.ts';
 import type { Identifiers } from '../people/identifiers.ts';
 import { generatedSecret } from '../webhooks/auth.ts';
 
@@ -34,33 +33,18 @@ export async function suppress(
   return rowCount ?? 0;
 }
 
-export interface SuppressionCheck {
-  /** Whether any of these identifiers is on the list. */
-  names(identifiers: Identifiers): Promise<boolean>;
+/**
+ * The workflow's view of the list: the digests to look for. The look-up itself rides on
+ * statements the workflow makes anyway (the contacts step's note check, the finding step's party
+ * statement), so it costs no round trip of its own. No key configured: nothing to look for (the
+ * erase command refuses `--suppress` then).
+ */
+export interface Suppression {
+  digests(identifiers: Identifiers): Buffer[];
 }
 
-/**
- * The workflow's check. Runs asking at the same moment share one query; with no secret
- * configured there is no list to check (the erase command refuses `--suppress` then).
- */
-export function suppressionCheck(db: pg.Pool, key: string | undefined): SuppressionCheck {
-  if (key === undefined) return { names: async () => false };
-  const lookup = createBatcher<readonly Buffer[], boolean>(async (asks) => {
-    const { rows } = await db.query<{ digest: Buffer }>({
-      name: 'suppressed-digests',
-      text: 'SELECT digest FROM suppressed_identifiers WHERE digest = ANY($1::bytea[])',
-      values: [asks.flat()],
-    });
-    if (rows.length === 0) return asks.map(() => false);
-    const listed = new Set(rows.map((row) => row.digest.toString('hex')));
-    return asks.map((digests) => digests.some((digest) => listed.has(digest.toString('hex'))));
-  });
-  return {
-    async names(identifiers) {
-      const digests = digestsOf(key, identifiers);
-      return digests.length > 0 && (await lookup(digests));
-    },
-  };
+export function suppressionOf(key: string | undefined): Suppression {
+  return { digests: (identifiers) => (key === undefined ? [] : digestsOf(key, identifiers)) };
 }
 
 /** Where a generated suppression key is kept in the data directory (outside production). */

@@ -122,7 +122,7 @@ export async function setNoteStates(db: pg.Pool, changes: readonly NoteStateChan
              sent_at = CASE WHEN x.state = 'sent' THEN now() ELSE n.sent_at END
            FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::int[])
                 WITH ORDINALITY AS x(lead_id, ref, state, event_id, worker, attempt, i)
-           WHERE n.lead_id = ANY($1::text[]) AND n.ref = ANY($2::text[]) -- the key, searched (see notesSent)
+           WHERE n.lead_id = ANY($1::text[]) AND n.ref = ANY($2::text[]) -- the key, searched (see checkLeads)
              AND n.lead_id = x.lead_id AND n.ref = x.ref AND n.event_id = x.event_id
              AND n.claimed_by = x.worker AND n.claim_attempt = x.attempt AND n.state <> 'sent'
            RETURNING x.i::int AS i`,
@@ -174,29 +174,6 @@ export async function releaseNote(
              AND EXISTS (SELECT 1 FROM webhook_events e WHERE e.id = n.event_id AND e.claimed_by = $3 AND e.attempts = $4)`,
     values: [note.leadId, note.ref, note.fence.workerId, note.fence.attempt],
   });
-}
-
-/**
- * Whether a note was sent on each lead under any of its references, in one query: runs asking at
- * the same moment share it (see `createBatcher`). Under DRY_RUN a note kept instead of posted
- * counts as sent (`states`), as the post would have: the comparison with the old automation sees
- * what the service would really do.
- */
-export async function notesSent(
-  db: pg.Pool,
-  asks: ReadonlyArray<{ readonly leadId: string; readonly refs: readonly string[] }>,
-  states: readonly NoteState[] = ['sent'],
-): Promise<boolean[]> {
-  // By `= ANY` on both key columns: the primary key is searched, whatever the planner assumed
-  // of the table when it made the statement's plan (it may have been empty then).
-  const { rows } = await db.query<{ lead_id: string; ref: string }>({
-    name: 'notes-sent',
-    text: `SELECT lead_id, ref FROM notes
-           WHERE lead_id = ANY($1::text[]) AND ref = ANY($2::text[]) AND state = ANY($3::text[])`,
-    values: [asks.map((ask) => ask.leadId), asks.flatMap((ask) => ask.refs), states],
-  });
-  const sent = new Set(rows.map((row) => `${row.lead_id}\n${row.ref}`));
-  return asks.map((ask) => ask.refs.some((ref) => sent.has(`${ask.leadId}\n${ref}`)));
 }
 
 /**

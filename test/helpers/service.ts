@@ -181,6 +181,5 @@ export async function adminRequest(url: string, method: string, path: string, bo
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   return { status: response.status, body: (await response.json()) as any };
 }
