@@ -389,6 +389,7 @@ async function scaleout(): Promise<void> {
     scaleout_1w_cpu_busy: one!.cpuBusy,
     scaleout_2w_cpu_busy: two!.cpuBusy,
     scaleout_service_cpu_ms_per_lead: two!.serviceCpuMsPerLead,
+    scaleout_db_bytes_per_lead: two!.dbBytesPerLead,
     scaleout_2w_e2e_p50_ms: two!.p50Ms,
     scaleout_2w_e2e_p99_ms: two!.p99Ms,
     scaleout_outcomes: { workers_1: one!.outcomes, workers_2: two!.outcomes },

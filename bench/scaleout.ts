@@ -48,6 +48,11 @@ export interface ScaleoutRun {
   readonly duplicateRuns: number;
   /** Notes beyond the first on a lead, at the simulated C2S. */
   readonly duplicateNotes: number;
+  /**
+   * What the database grew by, per lead: the event, its steps, the note, the person (as stored,
+   * dead row versions included: before vacuum reclaims them).
+   */
+  readonly dbBytesPerLead: number;
   /** Enriched leads without a note at the simulated C2S. */
   readonly missingNotes: number;
   /** Work API dossier lookups beyond the first for a CPF (each lead is a different person). */
@@ -150,6 +155,7 @@ async function burst(options: BurstOptions): Promise<ScaleoutRun> {
   const tag = `so${options.workers}w${Date.now().toString(36)}`;
   const leads = Array.from({ length: options.leads }, (_, n) => leadEvent(`${tag}-${n}`, population, n));
   const lookupsBefore = workApi.callsByKey('cpf');
+  const sizeBefore = await databaseSize(options.dbUrl);
   const cpuBefore = machineCpu();
   const serviceBefore = processCpuMs(options.pids);
   const sentAt = new Map<string, number>();
@@ -219,6 +225,7 @@ async function burst(options: BurstOptions): Promise<ScaleoutRun> {
       p99Ms: at(0.99),
       cpuBusy: round(cpuBusy, 2),
       serviceCpuMsPerLead: round(serviceCpuMs / options.leads),
+      dbBytesPerLead: Math.round(((await databaseSize(options.dbUrl)) - sizeBefore) / options.leads),
       outcomes,
       duplicateRuns: runs[0]!.events + runs[0]!.steps,
       duplicateNotes: [...perLead.values()].reduce((sum, count) => sum + Math.max(0, count - 1), 0),
@@ -227,6 +234,19 @@ async function burst(options: BurstOptions): Promise<ScaleoutRun> {
     };
   } finally {
     await db.end();
+  }
+}
+
+async function databaseSize(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ bytes: string }>(
+      'SELECT pg_database_size(current_database()) AS bytes',
+    );
+    return Number(rows[0]!.bytes);
+  } finally {
+    await client.end();
   }
 }
 
