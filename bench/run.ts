@@ -16,14 +16,17 @@ import { createPopulation, type Population } from '../src/simulators/population.
 import { startWorkApiSimulator } from '../src/simulators/workapi.ts';
 import { ADMIN_GOAL_MS, adminScenario, printAdminTable } from './admin.ts';
 import { ROOT, startChild, type Child } from './processes.ts';
+import { scaleoutScenario } from './scaleout.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PIPELINE_LEADS = Number(process.env.BENCH_PIPELINE_LEADS ?? 5000);
 const SCALING_LEADS = Number(process.env.BENCH_SCALING_LEADS ?? 2000);
 const WORKER_CONCURRENCY = process.env.BENCH_WORKER_CONCURRENCY ?? '64';
-/** Which parts to run (all by default): ingest, pipeline, start, scaling, admin. */
-const ALL_SCENARIOS = ['ingest', 'pipeline', 'start', 'scaling', 'admin'];
+const SCALEOUT_LEADS = Number(process.env.BENCH_SCALEOUT_LEADS ?? 2000);
+const SCALEOUT_CONCURRENCY = Number(process.env.BENCH_SCALEOUT_CONCURRENCY ?? 32);
+/** Which parts to run (all by default): ingest, pipeline, start, scaling, scaleout, admin. */
+const ALL_SCENARIOS = ['ingest', 'pipeline', 'start', 'scaling', 'scaleout', 'admin'];
 const SCENARIOS = new Set(process.env.BENCH_SCENARIOS?.split(',') ?? ALL_SCENARIOS);
 const SECRET = 'bench-secret-0123456789abcdef';
 const PATH = '/api/v1/webhooks/c2s';
@@ -241,6 +244,7 @@ try {
   if (SCENARIOS.has('pipeline')) await pipelineScenarios();
   if (SCENARIOS.has('start')) await startScenarios();
   if (SCENARIOS.has('scaling')) await scalingScenario();
+  if (SCENARIOS.has('scaleout')) await scaleout();
   if (SCENARIOS.has('admin')) await adminScenarios();
   await writeResults();
 } finally {
@@ -381,7 +385,42 @@ async function scalingScenario(): Promise<void> {
   await simulators.close();
 }
 
-// ---- 7: the admin API on a million events ------------------------------------------------------
+// ---- 7: scale-out with providers as slow as real ones --------------------------------------------
+async function scaleout(): Promise<void> {
+  log(
+    `scaleout: ${SCALEOUT_LEADS} leads, 2 API processes, 1 then 2 worker processes (concurrency ${SCALEOUT_CONCURRENCY} each), providers 0.2–1.5 s`,
+  );
+  const [one, two] = await scaleoutScenario({
+    leads: SCALEOUT_LEADS,
+    workers: [1, 2],
+    concurrency: SCALEOUT_CONCURRENCY,
+    freshDatabase,
+    service: SERVICE,
+    dataDir: join(dataDir, 'service'),
+    log,
+  });
+  Object.assign(results, {
+    scaleout_leads: SCALEOUT_LEADS,
+    scaleout_worker_concurrency: SCALEOUT_CONCURRENCY,
+    scaleout_1w_leads_per_s: one!.leadsPerSecond,
+    scaleout_2w_leads_per_s: two!.leadsPerSecond,
+    scaleout_ratio: round(two!.leadsPerSecond / one!.leadsPerSecond, 2),
+    scaleout_1w_cpu_busy: one!.cpuBusy,
+    scaleout_2w_cpu_busy: two!.cpuBusy,
+    scaleout_service_cpu_ms_per_lead: two!.serviceCpuMsPerLead,
+    scaleout_db_bytes_per_lead: two!.dbBytesPerLead,
+    scaleout_2w_e2e_p50_ms: two!.p50Ms,
+    scaleout_2w_e2e_p99_ms: two!.p99Ms,
+    scaleout_outcomes: { workers_1: one!.outcomes, workers_2: two!.outcomes },
+    duplicate_runs: one!.duplicateRuns + two!.duplicateRuns,
+    duplicate_notes: one!.duplicateNotes + two!.duplicateNotes,
+    duplicate_lookups: one!.duplicateLookups + two!.duplicateLookups,
+    missing_notes: one!.missingNotes + two!.missingNotes,
+  });
+  await dropDatabases();
+}
+
+// ---- 8: the admin API on a million events ------------------------------------------------------
 async function adminScenarios(): Promise<void> {
   Object.assign(
     results,
@@ -567,6 +606,11 @@ function printTable(figures: Record<string, unknown>, file: string): void {
     light_e2e_p99_ms: '<= 250',
     rss_mb: '<= 200',
     cold_start_s: '<= 5',
+    scaleout_ratio: '>= 1.6',
+    duplicate_runs: '= 0',
+    duplicate_notes: '= 0',
+    duplicate_lookups: '= 0',
+    missing_notes: '= 0',
     admin_list_p99_ms: `<= ${ADMIN_GOAL_MS}`,
     admin_stats_p99_ms: `<= ${ADMIN_GOAL_MS}`,
   };

@@ -37,6 +37,16 @@ export function createMetrics() {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    eventLatency: new Histogram({
+      name: 'workflow_event_latency_seconds',
+      help:
+        'Time from an event entering the queue (received, or queued again by an operator) to its completion, ' +
+        'by outcome; for outcome="enriched", webhook to note.',
+      labelNames: ['outcome'] as const,
+      // Seconds when the queue is short, up to the retry window (12 h) when a provider is down.
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14_400, 43_200],
+      registers: [registry],
+    }),
     leasesLost: new Counter({
       name: 'workflow_leases_lost_total',
       help: 'Runs stopped because their worker lost the lease on the event (a stall): another worker carries on.',

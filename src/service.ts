@@ -13,6 +13,8 @@ import { createProviders, providerEndpoints, type Providers } from './providers/
 import type { WorkApiClient } from './providers/workapi/client.ts';
 import { createWaker } from './queue/wakeups.ts';
 import { registerStateGauges } from './workflow/gauges.ts';
+import { registerDatabaseGauge } from './db/up-gauge.ts';
+import { registerBreakerGauge } from './providers/breaker-gauge.ts';
 import type { Step } from './workflow/runner.ts';
 import { startWorker } from './workflow/worker.ts';
 import { removeRuntime, writeRuntime } from './runtime.ts';
@@ -137,6 +139,7 @@ export async function startService(
     stops.unshift({ name: 'background pool', stop: () => background.end() });
     const metrics = createMetrics();
     registerStateGauges(metrics, healthDb);
+    registerDatabaseGauge(metrics, healthDb);
     // Stopped after the HTTP server and the workers (stops run in reverse): the last counts go out.
     const tallies = startTallyReports(background, metrics, (error) =>
       logger.warn({ err: error }, 'event tallies could not be reported'),
@@ -161,6 +164,7 @@ export async function startService(
         stops.unshift({ name: 'simulators', stop: () => demo.close() });
       }
       const health = createHealthRecorder();
+      registerBreakerGauge(metrics, health);
       const created = createProviders(
         demo?.endpoints ?? providerEndpoints(config.providers),
         metrics,

@@ -187,6 +187,23 @@ test('Work API modulo=cpf: not found as {erro} with 200, as 404 for the document
   assert.equal(sim.calls('cpf'), 4);
 });
 
+test('Work API counts its calls per CPF and phone looked up (a lookup paid twice shows)', async (t) => {
+  const sim = await workApi(t);
+  const [first, second] = population.people;
+  for (const cpf of [first!.cpf, second!.cpf, first!.cpf]) await (await work(sim, 'cpf', cpf)).body?.cancel();
+  await (await work(sim, 'phone', first!.phones[0]!.number)).body?.cancel();
+  await (await work(sim, 'cpf', first!.cpf, 'wrong-token')).body?.cancel(); // refused: not a call
+  assert.deepEqual(
+    sim.callsByKey('cpf'),
+    new Map([
+      [first!.cpf, 2],
+      [second!.cpf, 1],
+    ]),
+  );
+  assert.deepEqual(sim.callsByKey('phone'), new Map([[first!.phones[0]!.number, 1]]));
+  assert.deepEqual(sim.callsByKey('nothing'), new Map());
+});
+
 test('Work API modulo=phone pads the CPF to 14 digits', async (t) => {
   const sim = await workApi(t);
   const found = (await (await work(sim, 'phone', plain.phones[0]!.number)).json()) as {

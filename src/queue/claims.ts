@@ -39,6 +39,8 @@ export interface ClaimedEvent {
   readonly countedAttempts: number;
   /** When the current run began (its first attempt, or the first since it was queued again). */
   readonly startedAt: Date;
+  /** When it entered the queue: received, or queued again by an operator (reprocess, replay). */
+  readonly queuedAt: Date;
 }
 
 /**
@@ -98,7 +100,8 @@ const START_ATTEMPTS = `
   WHERE e.id = chosen.id
   RETURNING e.status, e.id, e.lead_id AS "leadId", e.updated_at AS "updatedAt", e.hook_action AS "hookAction",
             CASE WHEN e.status = 'processing' THEN e.payload_raw END AS payload, e.attempts,
-            e.attempts - e.uncounted_attempts AS "countedAttempts", e.started_at AS "startedAt"`;
+            e.attempts - e.uncounted_attempts AS "countedAttempts", e.started_at AS "startedAt",
+            coalesce(e.requeued_at, e.received_at) AS "queuedAt"`;
 
 export type Attempt =
   /** Run it: the event, and the fence its writes go under. */

@@ -119,6 +119,11 @@ export type LookupFault =
 
 export interface StandingFaults<F = Fault> {
   readonly latencyMs?: number;
+  /**
+   * With it, each call waits a random time from `latencyMs` (0 when unset) to this, uniformly:
+   * real providers answer in a spread, and a spread is what shows queueing effects.
+   */
+  readonly latencyMaxMs?: number;
   /** The provider's own rate limit: calls beyond this many in any one second answer 429. */
   readonly ratePerSecond?: number;
   /** Share of calls (0..1) that get `errorFault`. */
@@ -132,6 +137,7 @@ export interface FaultRequest<F = Fault> {
   readonly fault?: F;
   readonly times?: number;
   readonly latencyMs?: number;
+  readonly latencyMaxMs?: number;
   readonly errorRate?: number;
   readonly ratePerSecond?: number;
   readonly reset?: boolean;
@@ -170,17 +176,18 @@ export class FaultPlan<F extends { readonly kind: string } = Fault> {
   /** What the next call of `route` suffers: a latency and possibly a fault. */
   draw(route: string): { latencyMs: number; fault: F | undefined } {
     const standing = this.#standing.get(route) ?? this.#standing.get('*') ?? {};
+    const latencyMs = latencyOf(standing);
     if (standing.ratePerSecond !== undefined && this.#overLimit(route, standing.ratePerSecond)) {
       this.#rateLimited++;
       const limited = { kind: 'status', status: 429, retryAfterSeconds: 1 } as const;
-      return { latencyMs: standing.latencyMs ?? 0, fault: limited as unknown as F };
+      return { latencyMs, fault: limited as unknown as F };
     }
     const queued = this.#queued.get(route)?.shift();
     const random =
       standing.errorRate !== undefined && Math.random() < standing.errorRate
         ? standing.errorFault
         : undefined;
-    return { latencyMs: standing.latencyMs ?? 0, fault: queued ?? random ?? undefined };
+    return { latencyMs, fault: queued ?? random ?? undefined };
   }
 
   /** Counts this call, and says whether it is over the limit of calls in the last second. */
@@ -198,15 +205,24 @@ export class FaultPlan<F extends { readonly kind: string } = Fault> {
     if (request.route && request.fault) this.failNext(request.route, request.fault, request.times ?? 1);
     const standing =
       request.latencyMs !== undefined ||
+      request.latencyMaxMs !== undefined ||
       request.errorRate !== undefined ||
       request.ratePerSecond !== undefined;
     if (request.route && standing) {
       this.set(request.route, {
         latencyMs: request.latencyMs,
+        latencyMaxMs: request.latencyMaxMs,
         errorRate: request.errorRate,
         errorFault: request.fault,
         ratePerSecond: request.ratePerSecond,
       });
     }
   }
+}
+
+/** A call's latency: fixed, or drawn uniformly from `latencyMs`..`latencyMaxMs`. */
+function latencyOf(standing: StandingFaults<unknown>): number {
+  const min = standing.latencyMs ?? 0;
+  if (standing.latencyMaxMs === undefined || standing.latencyMaxMs <= min) return min;
+  return min + Math.random() * (standing.latencyMaxMs - min);
 }

@@ -32,7 +32,13 @@ export interface SimAnswer {
  * credentials: no fault applies), or count it under `route` and answer it unless a fault strikes.
  */
 export type Resolution =
-  { readonly refuse: SimAnswer } | { readonly route: string; readonly answer: () => SimAnswer };
+  | { readonly refuse: SimAnswer }
+  | {
+      readonly route: string;
+      /** What is looked up (a CPF, a phone), counted per route and key: a metered lookup paid twice shows. */
+      readonly key?: string;
+      readonly answer: () => SimAnswer;
+    };
 
 /** How the provider itself reports the in-band faults. */
 export interface InBandFaults {
@@ -56,12 +62,15 @@ export interface LookupServer {
   readonly faults: FaultPlan<LookupFault>;
   /** Calls received on `route` (refused requests are not calls). */
   calls(route: string): number;
+  /** Calls received on `route` per key looked up (a CPF, a phone). */
+  callsByKey(route: string): ReadonlyMap<string, number>;
   close(): Promise<void>;
 }
 
 export async function startLookupServer(options: LookupServerOptions): Promise<LookupServer> {
   const faults = new FaultPlan<LookupFault>();
   const callCounts = new Map<string, number>();
+  const keyCounts = new Map<string, Map<string, number>>();
 
   const server = createServer((req, res) => {
     void handle(req, res).catch(() => {
@@ -79,6 +88,11 @@ export async function startLookupServer(options: LookupServerOptions): Promise<L
     if ('refuse' in resolution) return send(res, resolution.refuse);
     const { route } = resolution;
     callCounts.set(route, (callCounts.get(route) ?? 0) + 1);
+    if (resolution.key !== undefined) {
+      const keys = keyCounts.get(route) ?? new Map<string, number>();
+      keys.set(resolution.key, (keys.get(resolution.key) ?? 0) + 1);
+      keyCounts.set(route, keys);
+    }
 
     const { latencyMs, fault } = faults.draw(route);
     if (latencyMs > 0) await sleep(latencyMs);
@@ -133,6 +147,7 @@ export async function startLookupServer(options: LookupServerOptions): Promise<L
     url: `http://${urlHost(options.host ?? '127.0.0.1')}:${port}`,
     faults,
     calls: (route) => callCounts.get(route) ?? 0,
+    callsByKey: (route) => new Map(keyCounts.get(route)),
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -7,6 +7,8 @@ export interface WorkApiSimulator {
   readonly faults: FaultPlan<LookupFault>;
   /** Calls received per route (`cpf`, `phone`): the metered lookups a client paid for. */
   calls(route: string): number;
+  /** Calls per route and CPF or phone looked up: a lookup paid twice shows as a count above 1. */
+  callsByKey(route: string): ReadonlyMap<string, number>;
   close(): Promise<void>;
 }
 
@@ -71,8 +73,10 @@ export async function startWorkApiSimulator(options: WorkApiSimulatorOptions): P
       if (query.get('token') !== options.token) return { refuse: { status: 200, body: EXPIRED_TOKEN } };
       const consulta = query.get('consulta') ?? '';
       const modulo = query.get('modulo');
-      if (modulo === 'cpf') return { route: 'cpf', answer: () => answerCpf(population, consulta) };
-      if (modulo === 'phone') return { route: 'phone', answer: () => answerPhone(population, consulta) };
+      if (modulo === 'cpf')
+        return { route: 'cpf', key: consulta, answer: () => answerCpf(population, consulta) };
+      if (modulo === 'phone')
+        return { route: 'phone', key: consulta, answer: () => answerPhone(population, consulta) };
       return { refuse: { status: 200, body: { erro: 'Módulo inválido' } } };
     },
   });

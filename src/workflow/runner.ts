@@ -138,6 +138,7 @@ export function createRunner(options: RunnerOptions) {
     if (!(await writer.finish({ fence, ending: { kind: 'completed', outcome }, records: unwritten })))
       return leaseLost();
     metrics.workflowEvents.inc({ result: `completed_${outcome}` });
+    metrics.eventLatency.observe({ outcome }, Math.max(0, Date.now() - event.queuedAt.getTime()) / 1000);
     logger.info({ outcome }, 'event completed');
     return { kind: 'completed', outcome };
   };
