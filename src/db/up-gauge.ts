@@ -1,10 +1,15 @@
 import { Gauge } from 'prom-client';
 import type pg from 'pg';
 import type { Metrics } from '../metrics.ts';
+import { STATE_GAUGES_MAX_AGE_MS } from '../workflow/gauges.ts';
 import { sharedRead } from './shared-read.ts';
 
-/** The database is asked at most this often; scrapes in between share the answer. */
-const DATABASE_UP_MAX_AGE_MS = 1000;
+/**
+ * The database is asked at most this often; scrapes in between share the answer. As often as the
+ * state gauges read it: an alert on `database_up` waits minutes anyway, and a scrape flood must
+ * cost the database next to nothing.
+ */
+const DATABASE_UP_MAX_AGE_MS = STATE_GAUGES_MAX_AGE_MS;
 
 /**
  * `database_up`: 1 when this process's database answered a trivial query at scrape time, else 0.
