@@ -219,11 +219,7 @@ const pipelineEnv = (dbUrl: string, simulatorEnv: Record<string, string>) =>
 const SERVICE = (() => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
   const words = pkg.scripts.start.split(/\s+/);
-  // BENCH_CPU_PROF=<dir>: each service process writes a V8 CPU profile there when it stops.
-  const profile = process.env.BENCH_CPU_PROF
-    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-    : [];
-  return [...words.filter((word) => word.startsWith('--')), ...profile, 'src/main.ts'];
+  return [...words.filter((word) => word.startsWith('--')), 'src/main.ts'];
 })();
 
 const children: Child[] = [];
