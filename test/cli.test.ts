@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type pg from 'pg';
 import { startC2sSimulator } from '../src/simulators/c2s.ts';
 import { defer } from './helpers/cleanup.ts';
 import { freshDatabase, type TestDatabase } from './helpers/database.ts';
-import { ROOT } from './helpers/process.ts';
+import { ROOT, runCommandIn, scratchDir } from './helpers/process.ts';
 import { FAKE_PROVIDERS } from './helpers/service.ts';
 
 const MAIN = join(ROOT, 'src/cli/main.ts');
@@ -19,36 +17,12 @@ interface Run {
   readonly stderr: string;
 }
 
-/**
- * A scratch directory as the CLI's working and data directory: no `.env` of the checkout is read
- * and nothing can be created in the repository.
- */
-function scratch(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'c2s-cli-'));
-  defer(t, () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-/** `c2s-enricher <args>` as a child process, its output on pipes (not a terminal). */
-function cli(t: TestContext, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  const dir = scratch(t);
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '', DATA_DIR: dir, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** `c2s-enricher <args>` as a child process in a scratch directory, its output on pipes. */
+const cli = runCommandIn;
 
 /** The same under a pseudo-terminal (util-linux `script`): stdout and stderr are one TTY. */
 function cliOnTerminal(t: TestContext, args: readonly string[], env: Record<string, string>): Promise<Run> {
-  const dir = scratch(t);
+  const dir = scratchDir(t, 'c2s-cli-');
   const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
   const command = [process.execPath, MAIN, ...args].map(quote).join(' ');
   return new Promise((resolve) => {

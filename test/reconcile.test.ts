@@ -1,12 +1,8 @@
 // Reconciliation of missed webhooks, end to end: real PostgreSQL, the real simulators, the real
 // command line (a child process) and the service's schedule (in process).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import pg from 'pg';
 import { contactsOf } from '../src/enrichment/contacts-step.ts';
 import { RECONCILE_LOCK } from '../src/reconcile/runs-repository.ts';
@@ -17,11 +13,9 @@ import { parseInstant } from '../src/webhooks/instant.ts';
 import { defer } from './helpers/cleanup.ts';
 import { freshDatabase, type TestDatabase } from './helpers/database.ts';
 import { startEnrichment, startSimulators } from './helpers/enrichment.ts';
-import { ROOT } from './helpers/process.ts';
+import { runCommandIn } from './helpers/process.ts';
 import { ADMIN_TOKEN, FAKE_PROVIDERS, startService, type TestService } from './helpers/service.ts';
 import { until } from './helpers/wait.ts';
-
-const MAIN = join(ROOT, 'src/cli/main.ts');
 
 /** C2S's listing limit (10 calls a minute, 65 s of 429 past it) scaled down a minute to a second. */
 const FAST_LIMIT = { listLimitPerWindow: 10, listWindowMs: 1000, listPenaltyMs: 1500 };
@@ -30,33 +24,8 @@ const FAST_PACE = { C2S_LIST_RATE_PER_MINUTE: '540', C2S_LIST_PENALTY_SECONDS: '
 /** The service's default pace, for the figures of a real run. */
 const REAL_CALLS_PER_MINUTE = 9;
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly elapsedMs: number;
-}
-
 /** `c2s-enricher <args>` as a child process in a scratch directory, its output on pipes. */
-function cli(t: TestContext, args: readonly string[], env: Record<string, string>): Promise<Run> {
-  const dir = mkdtempSync(join(tmpdir(), 'c2s-reconcile-'));
-  defer(t, () => rmSync(dir, { recursive: true, force: true }));
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '', DATA_DIR: dir, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('close', (code) =>
-      resolve({ code, stdout, stderr, elapsedMs: Math.round(performance.now() - started) }),
-    );
-  });
-}
+const cli = runCommandIn;
 
 const lastLine = (text: string) => text.trimEnd().split('\n').at(-1) ?? '';
 

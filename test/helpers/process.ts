@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { defer } from './cleanup.ts';
@@ -99,14 +102,23 @@ export function runNode(
   });
 }
 
-/** Runs the command line (`src/cli/main.ts`) to completion, stdout and stderr apart. */
+export interface CommandRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly elapsedMs: number;
+}
+
+/** Runs the command line (`src/cli/main.ts`) to completion, stdout and stderr apart (pipes). */
 export function runCommand(
   args: readonly string[],
   env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  cwd: string = ROOT,
+): Promise<CommandRun> {
+  const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['src/cli/main.ts', ...args], {
-      cwd: ROOT,
+    const child = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), ...args], {
+      cwd,
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -114,6 +126,28 @@ export function runCommand(
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    child.once('close', (code) =>
+      resolve({ code, stdout, stderr, elapsedMs: Math.round(performance.now() - started) }),
+    );
   });
+}
+
+/** A directory of its own for one test, removed when it ends. */
+export function scratchDir(t: TestContext, prefix = 'c2s-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  defer(t, () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * The command line as an operator runs it from a directory of their own: that directory is its
+ * working directory and data directory (where generated secrets are kept).
+ */
+export function runCommandIn(
+  t: TestContext,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<CommandRun> {
+  const dir = scratchDir(t, 'c2s-cli-');
+  return runCommand(args, { DATA_DIR: dir, ...env }, dir);
 }
