@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { startPeriodic } from '../db/periodic.ts';
+import { withSessionLock } from '../db/session-lock.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -155,19 +157,7 @@ export async function purge(db: pg.Pool, options: PurgeOptions): Promise<PurgeRe
     options.onProgress?.({ kind, done: counts[kind], batch });
   };
 
-  const client = await db.connect();
-  // Any failure closes this connection instead of returning it to the pool: the server then
-  // rolls back whatever batch was open and lets go of the lock, which a pooled connection would
-  // otherwise keep holding.
-  let broken: Error | boolean = false;
-  const onError = (error: Error) => (broken = error);
-  client.on('error', onError);
-  try {
-    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
-      RETENTION_LOCK,
-    ]);
-    if (rows[0]?.locked !== true) return { ...counts, skipped: true };
-
+  const outcome = await withSessionLock(db, RETENTION_LOCK, async (client) => {
     const single = async (sql: string, before: string) => {
       const {
         rows: [row],
@@ -209,16 +199,8 @@ export async function purge(db: pg.Pool, options: PurgeOptions): Promise<PurgeRe
       await client.query('COMMIT');
       progress('people', gone?.n ?? 0);
     }
-
-    await client.query('SELECT pg_advisory_unlock($1)', [RETENTION_LOCK]);
-    return { ...counts, skipped: false };
-  } catch (error) {
-    broken = true;
-    throw error;
-  } finally {
-    client.off('error', onError);
-    client.release(broken);
-  }
+  });
+  return outcome.locked ? { ...counts, skipped: false } : { ...counts, skipped: true };
 }
 
 /** How often the service purges. */
@@ -245,36 +227,24 @@ const DAY_MS = 86_400_000;
  */
 export function startRetention(db: pg.Pool, options: RetentionJobOptions): { stop(): Promise<void> } {
   const { metrics, logger } = options;
-  const abort = new AbortController();
-  let running: Promise<unknown> | undefined;
-  const run = () => {
-    if (abort.signal.aborted) return;
-    const now = Date.now();
-    running ??= purge(db, {
-      eventsBefore: new Date(now - options.eventDays * DAY_MS),
-      peopleBefore: new Date(now - options.peopleDays * DAY_MS),
-      signal: abort.signal,
-      onProgress: ({ kind, batch }) => {
-        if (batch > 0) metrics.retentionPurged.inc({ kind }, batch);
-      },
-    })
-      .then(({ skipped, ...counts }) => {
-        if (skipped) logger.debug('retention purge skipped: another process is purging');
-        else logger.info({ purged: counts }, 'retention purge done');
+  return startPeriodic({
+    firstRunMs: options.firstRunMs ?? RETENTION_FIRST_RUN_MS,
+    intervalMs: options.intervalMs ?? RETENTION_INTERVAL_MS,
+    run: (signal) => {
+      const now = Date.now();
+      return purge(db, {
+        eventsBefore: new Date(now - options.eventDays * DAY_MS),
+        peopleBefore: new Date(now - options.peopleDays * DAY_MS),
+        signal,
+        onProgress: ({ kind, batch }) => {
+          if (batch > 0) metrics.retentionPurged.inc({ kind }, batch);
+        },
       })
-      .catch((error: unknown) => logger.warn({ err: error }, 'retention purge failed'))
-      .finally(() => (running = undefined));
-  };
-  const first = setTimeout(run, options.firstRunMs ?? RETENTION_FIRST_RUN_MS);
-  first.unref();
-  const timer = setInterval(run, options.intervalMs ?? RETENTION_INTERVAL_MS);
-  timer.unref();
-  return {
-    stop: async () => {
-      clearTimeout(first);
-      clearInterval(timer);
-      abort.abort();
-      await running;
+        .then(({ skipped, ...counts }) => {
+          if (skipped) logger.debug('retention purge skipped: another process is purging');
+          else logger.info({ purged: counts }, 'retention purge done');
+        })
+        .catch((error: unknown) => logger.warn({ err: error }, 'retention purge failed'));
     },
-  };
+  });
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withSessionLock } from '../db/session-lock.ts';
 import type { ReconcileCounts } from './reconcile.ts';
 
 /**
@@ -9,34 +10,9 @@ import type { ReconcileCounts } from './reconcile.ts';
  */
 export const RECONCILE_LOCK = 0x2c5e_7ec0;
 
-/**
- * Runs `work` on a connection of its own holding RECONCILE_LOCK, or answers `locked: false` at
- * once when another reconciliation holds it. Any failure closes the connection instead of
- * returning it to the pool, so a lock (or a transaction) is never left behind on a pooled one.
- */
-export async function withReconcileLock<T>(
-  db: pg.Pool,
-  work: (client: pg.PoolClient) => Promise<T>,
-): Promise<{ readonly locked: true; readonly value: T } | { readonly locked: false }> {
-  const client = await db.connect();
-  let broken: Error | boolean = false;
-  const onError = (error: Error) => (broken = error);
-  client.on('error', onError);
-  try {
-    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
-      RECONCILE_LOCK,
-    ]);
-    if (rows[0]?.locked !== true) return { locked: false };
-    const value = await work(client);
-    await client.query('SELECT pg_advisory_unlock($1)', [RECONCILE_LOCK]);
-    return { locked: true, value };
-  } catch (error) {
-    broken = true;
-    throw error;
-  } finally {
-    client.off('error', onError);
-    client.release(broken);
-  }
+/** Runs `work` holding RECONCILE_LOCK (see `withSessionLock`), or answers `locked: false`. */
+export function withReconcileLock<T>(db: pg.Pool, work: (client: pg.PoolClient) => Promise<T>) {
+  return withSessionLock(db, RECONCILE_LOCK, work);
 }
 
 /**

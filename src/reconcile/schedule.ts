@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { startPeriodic } from '../db/periodic.ts';
 import { codeOf, ProviderError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { scrubText } from '../log/mask.ts';
@@ -147,33 +148,19 @@ export async function reconcileOnce(
  * is covered by the next one. A run still going when the next is due is not doubled.
  */
 export function startReconciliation(db: pg.Pool, options: ReconcileJobOptions): { stop(): Promise<void> } {
-  const abort = new AbortController();
-  let running: Promise<unknown> | undefined;
-  const run = () => {
-    if (abort.signal.aborted) return;
-    running ??= reconcileOnce(db, options, abort.signal)
-      .catch((error: unknown) => {
+  return startPeriodic({
+    firstRunMs: options.firstRunMs ?? RECONCILE_FIRST_RUN_MS,
+    intervalMs: options.intervalMs,
+    run: (signal) =>
+      reconcileOnce(db, options, signal).catch((error: unknown) => {
         // No run row: the database could not be reached, or the lock not taken.
         options.metrics.reconcileRuns.inc({ result: 'failed' });
         options.logger.warn(
           { err: error },
           'reconciliation could not run; it is tried again at the next interval',
         );
-      })
-      .finally(() => (running = undefined));
-  };
-  const first = setTimeout(run, options.firstRunMs ?? RECONCILE_FIRST_RUN_MS);
-  first.unref();
-  const timer = setInterval(run, options.intervalMs);
-  timer.unref();
-  return {
-    stop: async () => {
-      clearTimeout(first);
-      clearInterval(timer);
-      abort.abort();
-      await running;
-    },
-  };
+      }),
+  });
 }
 
 const STOPPED = 'stopped: the service stopped during the run';
