@@ -46,6 +46,17 @@ export interface ReconcileOptions {
   readonly onWouldStore?: (event: WouldStore) => void;
 }
 
+/** A run that has listed nothing yet. */
+export const NO_PROGRESS: ReconcileProgress = {
+  listed: 0,
+  new: 0,
+  known: 0,
+  pages: 0,
+  calls: 0,
+  rateLimited: 0,
+  invalid: 0,
+};
+
 /**
  * Lists the C2S leads updated within the window and stores every (lead, updated_at) not yet
  * stored as a new event: `on_update_lead`, source `reconcile`, through the very insert webhooks
@@ -59,15 +70,7 @@ export interface ReconcileOptions {
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileProgress> {
   const { db } = options;
   const seen = new Set<string>();
-  let progress: ReconcileProgress = {
-    listed: 0,
-    new: 0,
-    known: 0,
-    pages: 0,
-    calls: 0,
-    rateLimited: 0,
-    invalid: 0,
-  };
+  let progress = NO_PROGRESS;
   for await (const page of options.c2s.listLeadsUpdated(options.window, options.signal)) {
     const events: LeadEvent[] = [];
     let invalid = 0;

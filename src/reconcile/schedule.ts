@@ -5,7 +5,7 @@ import type { Logger } from '../log/logger.ts';
 import { scrubText } from '../log/mask.ts';
 import type { Metrics } from '../metrics.ts';
 import type { C2sClient } from '../providers/c2s/client.ts';
-import { reconcile, type ReconcileProgress } from './reconcile.ts';
+import { NO_PROGRESS, reconcile, type ReconcileProgress } from './reconcile.ts';
 import {
   failRun,
   finishRun,
@@ -50,15 +50,6 @@ export type ReconcileTry =
       readonly progress: ReconcileProgress;
     };
 
-const NOTHING: ReconcileProgress = {
-  listed: 0,
-  new: 0,
-  known: 0,
-  pages: 0,
-  calls: 0,
-  rateLimited: 0,
-  invalid: 0,
-};
 
 /**
  * One scheduled run, if no other reconciliation holds the lock: marks runs a crash left
@@ -90,7 +81,7 @@ export async function reconcileOnce(
     if (since >= until) since = new Date(until.getTime() - overlapMs);
     const runId = await startRun(client, { since, until, process: options.process });
     const window = { from: since.toISOString(), until: until.toISOString() };
-    let progress = NOTHING;
+    let progress = NO_PROGRESS;
     const started = performance.now();
     try {
       progress = await reconcile({
