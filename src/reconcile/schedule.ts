@@ -50,7 +50,6 @@ export type ReconcileTry =
       readonly progress: ReconcileProgress;
     };
 
-
 /**
  * One scheduled run, if no other reconciliation holds the lock: marks runs a crash left
  * `running` as failed, takes the window from the last succeeded run's end (minus the overlap; the
