@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { recordEnrichments, storePeople } from '../src/enrichment/people-repository.ts';
+import { claimNotes } from '../src/notes/ledger.ts';
+import { legacyRef, noteRef } from '../src/notes/reference.ts';
 import type { Dossier } from '../src/people/types.ts';
 import { startAttempts, type Attempt, type Fence } from '../src/queue/claims.ts';
 import { freshDatabase } from './helpers/database.ts';
@@ -168,4 +170,57 @@ test('a batch of enrichments: the fenced run records nothing, two of one CPF kee
   );
   // The name a later dossier lacks is kept; the dossier is the last one fetched.
   assert.deepEqual(rows, [{ cpf: X, name: 'Bia', quality: 'partial', profession: 'second' }]);
+});
+
+test('a batch of note claims: each attempt answered as if alone, one claimant per note', async (t) => {
+  const { db, one, two, stale, current } = await runs(t);
+  const windows = { inFlightMs: 60_000, unknownWaitMs: 60_000 };
+  const ask = (leadId: string, fence: Fence, key = 'k') => {
+    const ref = noteRef(leadId, key);
+    return { leadId, ref, legacyRef: legacyRef(ref), fence };
+  };
+  // lead-2's note was kept under DRY_RUN: never posted, so claimed, not taken over.
+  await db.pool.query(
+    `INSERT INTO notes (lead_id, ref, event_id, state, body) VALUES ('lead-2', $1, $2, 'dry_run', 'text')`,
+    [noteRef('lead-2', 'k'), two.eventId],
+  );
+  const claims = await claimNotes(
+    db.pool,
+    [
+      ask('lead-1', one),
+      ask('lead-3', stale), // the stalled attempt, then the one that took its event over
+      ask('lead-3', current),
+      ask('lead-2', two),
+      ask('lead-1', one), // the same note twice: one claim, the other waits on it
+    ],
+    windows,
+  );
+  assert.deepEqual(claims, [
+    { kind: 'claimed' },
+    { kind: 'fenced' },
+    { kind: 'claimed' },
+    { kind: 'claimed' },
+    { kind: 'wait', state: 'pending', waitMs: windows.inFlightMs },
+  ]);
+  const { rows } = await db.pool.query(
+    `SELECT lead_id, claimed_by, claim_attempt, state, body FROM notes ORDER BY lead_id`,
+  );
+  assert.deepEqual(rows, [
+    { lead_id: 'lead-1', claimed_by: 'worker-a', claim_attempt: one.attempt, state: 'pending', body: null },
+    { lead_id: 'lead-2', claimed_by: 'worker-a', claim_attempt: two.attempt, state: 'pending', body: null },
+    {
+      lead_id: 'lead-3',
+      claimed_by: 'worker-b',
+      claim_attempt: current.attempt,
+      state: 'pending',
+      body: null,
+    },
+  ]);
+  // Asked again at once: lead-2's note is in flight, so its attempt waits; the stalled one is fenced.
+  assert.deepEqual(
+    (await claimNotes(db.pool, [ask('lead-3', stale), ask('lead-2', two)], windows)).map(
+      (claim) => claim.kind,
+    ),
+    ['fenced', 'wait'],
+  );
 });
