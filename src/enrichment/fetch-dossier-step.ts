@@ -1,11 +1,17 @@
 import type pg from 'pg';
+import { createBatcher } from '../db/batcher.ts';
 import { LeaseLostError } from '../errors.ts';
 import { dossierFromWorkApi } from '../people/dossier.ts';
 import type { Dossier } from '../people/types.ts';
 import type { WorkApiClient } from '../providers/workapi/client.ts';
 import { MemoKey, type AttemptMemo, type StepDefinition } from '../workflow/step.ts';
 import { partiesToEnrich, type FindCpfStep } from './find-cpf-step.ts';
-import { dossiersByParty, freshDossier, recordEnrichment } from './people-repository.ts';
+import {
+  dossiersByParty,
+  freshDossier,
+  recordEnrichments,
+  type EnrichmentRecord,
+} from './people-repository.ts';
 
 /** What the step saves: party ids, never CPFs or dossiers. */
 export interface FetchedDossiers {
@@ -47,6 +53,8 @@ export function fetchDossierStep(deps: {
 }): StepDefinition<FetchedDossiers> {
   const inFlight = new Map<string, Promise<Fetched>>();
   type Fetched = { readonly dossier: Dossier | null; readonly fresh: boolean };
+  // Runs recording at the same moment (those sharing a fetch, first of all) share one statement.
+  const record = createBatcher<EnrichmentRecord, boolean>((records) => recordEnrichments(deps.db, records));
 
   async function dossierFor(cpf: string, signal: AbortSignal): Promise<Fetched> {
     const cached = deps.cacheMs > 0 ? await freshDossier(deps.db, cpf, deps.cacheMs) : null;
@@ -76,7 +84,7 @@ export function fetchDossierStep(deps: {
         const dossier = fetched?.dossier ?? null;
         // Each run sharing a fetch records it under its own fence: one that lost its event (to an
         // erasure, say) writes nothing back, and the others are not held up by it.
-        if (dossier && fetched?.fresh && !(await recordEnrichment(deps.db, dossier, context.fence)))
+        if (dossier && fetched?.fresh && !(await record({ dossier, fence: context.fence })))
           throw new LeaseLostError();
         if (dossier) dossiers.set(party, dossier);
         (dossier ? found : missing).push(party);

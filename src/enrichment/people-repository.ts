@@ -37,10 +37,23 @@ export async function dossiersByParty(
  * finds its claim gone and writes nothing. Nothing a run gathered before an erasure comes back.
  */
 const HELD = (fences: string, ids: string) => `held AS (
-    SELECT e.id FROM webhook_events e
+    SELECT e.id, e.claimed_by AS worker, e.attempts AS attempt FROM webhook_events e
     WHERE e.id = ANY(${ids})
       AND EXISTS (SELECT 1 FROM ${fences} f WHERE f.event_id = e.id AND f.worker = e.claimed_by AND f.attempt = e.attempts)
     FOR SHARE OF e
+  )`;
+
+/** A run's fence as the columns of a batch's rows (see WANTED). */
+function fenceColumns(fence: Fence) {
+  return { event_id: fence.eventId, worker: fence.workerId, attempt: fence.attempt };
+}
+
+/**
+ * `wanted`: the rows of `asked` whose own run holds its event. Matched on the whole fence, not the
+ * event alone: a stalled run and the event's next attempt may share a batch.
+ */
+const WANTED = `wanted AS (
+    SELECT a.* FROM asked a JOIN held h ON h.id = a.event_id AND h.worker = a.worker AND h.attempt = a.attempt
   )`;
 
 /** One run's fence as the three arrays HELD's callers unnest. */
@@ -147,35 +160,57 @@ export async function cpfsOfParties(db: pg.Pool, partyIds: readonly number[]): P
   return new Map(rows.map((row) => [Number(row.id), row.cpf]));
 }
 
-/**
- * Records a fetched (already whitelisted) dossier as the party's latest enrichment, while `fence`
- * holds its event (see HELD); answers false, writing nothing, once it does not.
- */
-export async function recordEnrichment(db: pg.Pool, dossier: Dossier, fence: Fence): Promise<boolean> {
-  const quality =
-    dossier.name && dossier.birthDate && (dossier.phones.length > 0 || dossier.emails.length > 0)
-      ? 'full'
-      : 'partial';
-  const { rowCount } = await db.query({
-    name: 'record-enrichment',
-    text: `WITH fence AS (SELECT $6::uuid AS event_id, $7::text AS worker, $8::int AS attempt),
-           ${HELD('fence', 'ARRAY[$6::uuid]')},
-           party AS (
-             INSERT INTO people.parties (cpf, name) SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM held)
-             ON CONFLICT (cpf) DO UPDATE SET name = coalesce(EXCLUDED.name, people.parties.name)
-             RETURNING id
-           )
-           INSERT INTO people.enrichments (party_id, provider, fetched_at, quality, dossier)
-           SELECT id, $3, now(), $4, $5 FROM party
-           ON CONFLICT (party_id, provider) DO UPDATE
-           SET fetched_at = EXCLUDED.fetched_at, quality = EXCLUDED.quality, dossier = EXCLUDED.dossier`,
-    values: [dossier.cpf, dossier.name, WORK_API, quality, JSON.stringify(dossier), ...fenceValues(fence)],
-  });
-  return rowCount === 1;
+/** A fetched (already whitelisted) dossier to record, under the fence of the run that fetched it. */
+export interface EnrichmentRecord {
+  readonly dossier: Dossier;
+  readonly fence: Fence;
 }
 
-function fenceValues(fence: Fence): [string, string, number] {
-  return [fence.eventId, fence.workerId, fence.attempt];
+/**
+ * Records fetched dossiers as their parties' latest enrichments, in one statement for all of
+ * them (see `createBatcher`), each while its run holds its event (see HELD): answers, per record,
+ * whether it was written (false: nothing of it was). Runs sharing one fetch record the same CPF at
+ * once: the party is written once, with the last name given (as one after the other would).
+ */
+export async function recordEnrichments(
+  db: pg.Pool,
+  records: readonly EnrichmentRecord[],
+): Promise<boolean[]> {
+  const asked = records.map(({ dossier, fence }, n) => ({
+    n,
+    ...fenceColumns(fence),
+    cpf: dossier.cpf,
+    name: dossier.name,
+    quality:
+      dossier.name && dossier.birthDate && (dossier.phones.length > 0 || dossier.emails.length > 0)
+        ? 'full'
+        : 'partial',
+    dossier,
+  }));
+  const { rows } = await db.query<{ written: number[] }>({
+    name: 'record-enrichments',
+    text: `WITH asked AS (
+             SELECT * FROM json_to_recordset($1::json)
+               AS a(n int, event_id uuid, worker text, attempt int, cpf bpchar, name text, quality text, dossier jsonb)
+           ), ${HELD('asked', '$2::uuid[]')}, ${WANTED},
+           party AS (
+             INSERT INTO people.parties (cpf, name)
+             SELECT cpf, (array_agg(name ORDER BY n DESC) FILTER (WHERE name IS NOT NULL))[1]
+             FROM wanted GROUP BY cpf ORDER BY cpf
+             ON CONFLICT (cpf) DO UPDATE SET name = coalesce(EXCLUDED.name, people.parties.name)
+             RETURNING id, cpf
+           ), recorded AS (
+             INSERT INTO people.enrichments (party_id, provider, fetched_at, quality, dossier)
+             SELECT DISTINCT ON (p.id) p.id, $3, now(), w.quality, w.dossier
+             FROM wanted w JOIN party p USING (cpf) ORDER BY p.id, w.n DESC
+             ON CONFLICT (party_id, provider) DO UPDATE
+             SET fetched_at = EXCLUDED.fetched_at, quality = EXCLUDED.quality, dossier = EXCLUDED.dossier
+           )
+           SELECT coalesce(array_agg(n), '{}') AS written FROM wanted`,
+    values: [JSON.stringify(asked), records.map((record) => record.fence.eventId), WORK_API],
+  });
+  const written = new Set(rows[0]?.written ?? []);
+  return records.map((_, n) => written.has(n));
 }
 
 export interface KnownContacts {
@@ -222,28 +257,60 @@ export interface LeadLink {
   readonly email?: string;
 }
 
+/** A person to store for a lead, under the fence of the lead's run. */
+export interface PersonStore {
+  readonly dossier: Dossier;
+  readonly link: LeadLink;
+  readonly fence: Fence;
+}
+
 /**
- * Stores a person's whitelisted attributes, contacts, addresses and companies, and links the
- * lead, while `fence` holds its event (see HELD); answers false, writing nothing, once it does not.
- * Re-storing updates in place: contacts, addresses and companies are unique per party.
+ * Stores people's whitelisted attributes, contacts, addresses and companies, and links their
+ * leads, in one statement for all of them (see `createBatcher`), each while its run holds its
+ * event (see HELD): answers, per store, whether it was written (false: nothing of it was).
+ * Re-storing updates in place: contacts, addresses and companies are unique per party. Stores of
+ * one CPF in a batch are merged as if written one after the other (an upsert cannot touch a row
+ * twice in a statement): the last one's attributes, the union of their contacts, every lead linked.
  */
-export async function storePerson(
-  db: pg.Pool,
-  dossier: Dossier,
-  link: LeadLink,
-  fence: Fence,
-): Promise<boolean> {
-  // One statement (so one round trip and one implicit transaction): each part upserts its own
-  // table from the party row the first one returns.
-  const { rows } = await db.query<{ held: boolean }>({
-    name: 'store-person',
+export async function storePeople(db: pg.Pool, stores: readonly PersonStore[]): Promise<boolean[]> {
+  const asked = stores.map(({ dossier, link, fence }, n) => ({
+    n,
+    ...fenceColumns(fence),
+    lead_id: link.leadId,
+    cpf: dossier.cpf,
+    name: dossier.name,
+    birth_date: dossier.birthDate,
+    sex: dossier.sex,
+    mother_name: dossier.motherName,
+    marital_status: dossier.maritalStatus,
+    registration_status: dossier.registrationStatus,
+    income: dossier.income,
+    purchasing_power: dossier.purchasingPower,
+    income_band: dossier.incomeBand,
+    credit_score: dossier.creditScore,
+    risk_band: dossier.riskBand,
+    profession: dossier.profession,
+    contacts: partyContacts(dossier, link),
+    addresses: dossier.addresses,
+    companies: dossier.companies,
+  }));
+  // Each part upserts its own table from the party rows the first one returns; parties are taken
+  // in CPF order, as every statement that writes several does, so that two never deadlock.
+  const { rows } = await db.query<{ written: number[] }>({
+    name: 'store-people',
     text: `
-      WITH fence AS (SELECT $18::uuid AS event_id, $19::text AS worker, $20::int AS attempt),
-      ${HELD('fence', 'ARRAY[$18::uuid]')},
+      WITH asked AS (
+        SELECT * FROM json_to_recordset($1::json) AS a(n int, event_id uuid, worker text, attempt int, lead_id text,
+          cpf bpchar, name text, birth_date date, sex text, mother_name text, marital_status text,
+          registration_status text, income numeric, purchasing_power text, income_band text, credit_score integer,
+          risk_band text, profession text, contacts json, addresses json, companies json)
+      ), ${HELD('asked', '$2::uuid[]')}, ${WANTED},
       party AS (
         INSERT INTO people.parties (cpf, name, birth_date, sex, mother_name, marital_status, registration_status,
           income, purchasing_power, income_band, credit_score, risk_band, profession)
-        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 WHERE EXISTS (SELECT 1 FROM held)
+        SELECT DISTINCT ON (cpf) cpf, name, birth_date, sex, mother_name, marital_status, registration_status,
+          income, purchasing_power, income_band, credit_score, risk_band, profession
+        FROM wanted ORDER BY cpf, n DESC
         ON CONFLICT (cpf) DO UPDATE SET
           name = EXCLUDED.name, birth_date = EXCLUDED.birth_date, sex = EXCLUDED.sex,
           mother_name = EXCLUDED.mother_name, marital_status = EXCLUDED.marital_status,
@@ -251,11 +318,15 @@ export async function storePerson(
           purchasing_power = EXCLUDED.purchasing_power, income_band = EXCLUDED.income_band,
           credit_score = EXCLUDED.credit_score, risk_band = EXCLUDED.risk_band,
           profession = EXCLUDED.profession, updated_at = now()
-        RETURNING id
+        RETURNING id, cpf
       ), contacts AS (
         INSERT INTO people.contacts (party_id, kind, value, whatsapp, label, source)
-        SELECT party.id, x.kind, x.value, x.whatsapp, x.label, x.source
-        FROM party, json_to_recordset($14::json) AS x(kind text, value text, whatsapp boolean, label text, source text)
+        SELECT p.id, x.kind, x.value, bool_or(x.whatsapp),
+               (array_agg(x.label ORDER BY w.n DESC) FILTER (WHERE x.label IS NOT NULL))[1],
+               CASE WHEN bool_or(x.source = 'lead') THEN 'lead' ELSE 'dossier' END
+        FROM wanted w JOIN party p USING (cpf),
+             json_to_recordset(w.contacts) AS x(kind text, value text, whatsapp boolean, label text, source text)
+        GROUP BY p.id, x.kind, x.value
         ON CONFLICT (party_id, kind, value) DO UPDATE SET
           whatsapp = people.contacts.whatsapp OR EXCLUDED.whatsapp,
           label = coalesce(EXCLUDED.label, people.contacts.label),
@@ -264,43 +335,30 @@ export async function storePerson(
           updated_at = now()
       ), addresses AS (
         INSERT INTO people.addresses (party_id, address_key, street, number, complement, district, city, state, zip)
-        SELECT DISTINCT ON (1, 2) party.id, lower(concat_ws('|', x.street, x.number, x.complement, x.zip)), x.street,
-               x.number, x.complement, x.district, x.city, x.state, x.zip
-        FROM party, json_to_recordset($15::json)
-          AS x(street text, number text, complement text, district text, city text, state text, zip text)
+        SELECT DISTINCT ON (p.id, k.key) p.id, k.key, x.street, x.number, x.complement, x.district, x.city,
+               x.state, x.zip
+        FROM wanted w JOIN party p USING (cpf),
+             json_to_recordset(w.addresses)
+               AS x(street text, number text, complement text, district text, city text, state text, zip text),
+             LATERAL (SELECT lower(concat_ws('|', x.street, x.number, x.complement, x.zip)) AS key) k
+        ORDER BY p.id, k.key, w.n DESC
         ON CONFLICT (party_id, address_key) DO UPDATE SET
           district = EXCLUDED.district, city = EXCLUDED.city, state = EXCLUDED.state
       ), companies AS (
         INSERT INTO people.companies (party_id, cnpj, relation)
-        SELECT DISTINCT ON (x.cnpj) party.id, x.cnpj, x.relation
-        FROM party, json_to_recordset($16::json) AS x(cnpj text, relation text)
+        SELECT DISTINCT ON (p.id, x.cnpj) p.id, x.cnpj, x.relation
+        FROM wanted w JOIN party p USING (cpf), json_to_recordset(w.companies) AS x(cnpj text, relation text)
+        ORDER BY p.id, x.cnpj, w.n DESC
         ON CONFLICT (party_id, cnpj) DO UPDATE SET relation = EXCLUDED.relation
       ), linked AS (
-        INSERT INTO people.party_leads (party_id, lead_id) SELECT id, $17 FROM party ON CONFLICT DO NOTHING
+        INSERT INTO people.party_leads (party_id, lead_id)
+        SELECT DISTINCT p.id, w.lead_id FROM wanted w JOIN party p USING (cpf) ON CONFLICT DO NOTHING
       )
-      SELECT EXISTS (SELECT 1 FROM held) AS held`,
-    values: [
-      dossier.cpf,
-      dossier.name,
-      dossier.birthDate,
-      dossier.sex,
-      dossier.motherName,
-      dossier.maritalStatus,
-      dossier.registrationStatus,
-      dossier.income,
-      dossier.purchasingPower,
-      dossier.incomeBand,
-      dossier.creditScore,
-      dossier.riskBand,
-      dossier.profession,
-      JSON.stringify(partyContacts(dossier, link)),
-      JSON.stringify(dossier.addresses),
-      JSON.stringify(dossier.companies),
-      link.leadId,
-      ...fenceValues(fence),
-    ],
+      SELECT coalesce(array_agg(n), '{}') AS written FROM wanted`,
+    values: [JSON.stringify(asked), stores.map((store) => store.fence.eventId)],
   });
-  return rows[0]?.held === true;
+  const written = new Set(rows[0]?.written ?? []);
+  return stores.map((_, n) => written.has(n));
 }
 
 interface ContactRow {

@@ -1,10 +1,11 @@
 import type pg from 'pg';
+import { createBatcher } from '../db/batcher.ts';
 import { LeaseLostError } from '../errors.ts';
 import type { StepDefinition } from '../workflow/step.ts';
 import type { ContactsStep } from './contacts-step.ts';
 import { dossiersOf, type FetchedDossiers } from './fetch-dossier-step.ts';
 import type { FindCpfStep } from './find-cpf-step.ts';
-import { storePerson } from './people-repository.ts';
+import { storePeople, type PersonStore } from './people-repository.ts';
 
 /** Stores each person found, with the lead's contacts that led to them, and links the lead. */
 export function storePersonStep(deps: {
@@ -13,6 +14,8 @@ export function storePersonStep(deps: {
   found: FindCpfStep;
   fetched: StepDefinition<FetchedDossiers>;
 }): StepDefinition<{ stored: number }> {
+  // Runs storing at the same moment share one statement.
+  const store = createBatcher<PersonStore, boolean>((stores) => storePeople(deps.db, stores));
   return {
     name: 'store_person',
     replayable: true,
@@ -27,7 +30,7 @@ export function storePersonStep(deps: {
           ...(contacts.phone && (own || found.byPhone === party) ? { phone: contacts.phone } : {}),
           ...(contacts.email && (own || found.byEmail === party) ? { email: contacts.email } : {}),
         };
-        if (!(await storePerson(deps.db, dossier, link, context.fence))) throw new LeaseLostError();
+        if (!(await store({ dossier, link, fence: context.fence }))) throw new LeaseLostError();
       }
       return { output: { stored: dossiers.size } };
     },

@@ -27,31 +27,44 @@ export type NoteClaim =
   /** The event is no longer this attempt's: nothing was claimed. */
   | { readonly kind: 'fenced' };
 
+/** A note to claim for the attempt `fence` (see `claimNotes`). */
+export interface NoteClaimAsk {
+  readonly leadId: string;
+  readonly ref: string;
+  readonly legacyRef: string;
+  readonly fence: Fence;
+}
+
+/** `claimNotes` for one note. */
+export async function claimNote(db: pg.Pool, note: NoteClaimAsk, windows: ClaimWindows): Promise<NoteClaim> {
+  return (await claimNotes(db, [note], windows))[0]!;
+}
+
 /**
- * Claims note `ref` of a lead for the attempt `fence`, in one statement: a new row, or a takeover
- * of an unsent row whose claim has run out (`windows`). Only an attempt that still holds its
- * event can claim. `legacyRef` is the same note's reference before references grew: when it is
- * open (not known to be sent), the lead must be read before posting.
+ * Claims notes, each note `ref` of a lead for the attempt `fence`, in one statement for all of
+ * them (see `createBatcher`): a new row, or a takeover of an unsent row whose claim has run out
+ * (`windows`). Only an attempt that still holds its event can claim. `legacyRef` is the same
+ * note's reference before references grew: when it is open (not known to be sent), the lead must
+ * be read before posting. Each note is answered as if claimed alone.
  */
-export async function claimNote(
+export async function claimNotes(
   db: pg.Pool,
-  note: { leadId: string; ref: string; legacyRef: string; fence: Fence },
+  notes: readonly NoteClaimAsk[],
   windows: ClaimWindows,
-): Promise<NoteClaim> {
-  const { rows } = await db.query<{
-    owns: boolean;
-    fresh: boolean | null;
-    state: NoteState | null;
-    claim_age_ms: number | null;
-    state_age_ms: number | null;
-    legacy_open: boolean;
-  }>({
-    name: 'claim-note',
-    text: `WITH owner AS (
-             SELECT EXISTS (SELECT 1 FROM webhook_events WHERE id = $3 AND claimed_by = $4 AND attempts = $5) AS owns
+): Promise<NoteClaim[]> {
+  const { rows } = await db.query<ClaimRow>({
+    name: 'claim-notes',
+    text: `WITH asked AS (
+             SELECT a.*, EXISTS (SELECT 1 FROM webhook_events e
+                                 WHERE e.id = a.event_id AND e.claimed_by = a.worker AND e.attempts = a.attempt) AS owns
+             FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::int[], $6::text[])
+               WITH ORDINALITY AS a(lead_id, ref, event_id, worker, attempt, legacy_ref, i)
+           ), claiming AS (
+             -- One claimant per note: an upsert cannot touch a row twice in a statement.
+             SELECT DISTINCT ON (lead_id, ref) * FROM asked WHERE owns ORDER BY lead_id, ref, i
            ), claim AS (
              INSERT INTO notes (lead_id, ref, event_id, state, claimed_by, claim_attempt, claimed_at)
-             SELECT $1, $2, $3, 'pending', $4, $5, now() FROM owner WHERE owns
+             SELECT lead_id, ref, event_id, 'pending', worker, attempt, now() FROM claiming ORDER BY lead_id, ref
              ON CONFLICT (lead_id, ref) DO UPDATE SET
                event_id = EXCLUDED.event_id, claimed_by = EXCLUDED.claimed_by,
                claim_attempt = EXCLUDED.claim_attempt, claimed_at = now(),
@@ -61,33 +74,57 @@ export async function claimNote(
              WHERE notes.state = 'pending' AND notes.claimed_at <= now() - $7 * interval '1 millisecond'
                 OR notes.state = 'unknown' AND notes.updated_at <= now() - $8 * interval '1 millisecond'
                 OR notes.state = 'dry_run'
-             RETURNING xmax = 0 AS fresh
+             RETURNING lead_id, ref, xmax = 0 AS fresh
            )
-           SELECT owner.owns, claim.fresh, n.state,
+           SELECT a.owns, CASE WHEN w.i IS NOT NULL THEN c.fresh END AS fresh,
+                  w.i IS NULL AND c.fresh IS NOT NULL AS beaten, n.state,
                   extract(epoch FROM now() - n.claimed_at) * 1000 AS claim_age_ms,
                   extract(epoch FROM now() - n.updated_at) * 1000 AS state_age_ms,
-                  EXISTS (SELECT 1 FROM notes l WHERE l.lead_id = $1 AND l.ref = $6 AND l.ref <> $2
+                  EXISTS (SELECT 1 FROM notes l WHERE l.lead_id = a.lead_id AND l.ref = a.legacy_ref AND l.ref <> a.ref
                           AND l.state <> 'sent') AS legacy_open
-           FROM owner
-           LEFT JOIN claim ON true
-           LEFT JOIN notes n ON n.lead_id = $1 AND n.ref = $2`,
+           FROM asked a
+           LEFT JOIN claiming w ON w.i = a.i
+           LEFT JOIN claim c ON c.lead_id = a.lead_id AND c.ref = a.ref
+           LEFT JOIN notes n ON n.lead_id = a.lead_id AND n.ref = a.ref
+           ORDER BY a.i`,
     values: [
-      note.leadId,
-      note.ref,
-      note.fence.eventId,
-      note.fence.workerId,
-      note.fence.attempt,
-      note.legacyRef,
+      notes.map((note) => note.leadId),
+      notes.map((note) => note.ref),
+      notes.map((note) => note.fence.eventId),
+      notes.map((note) => note.fence.workerId),
+      notes.map((note) => note.fence.attempt),
+      notes.map((note) => note.legacyRef),
       windows.inFlightMs,
       windows.unknownWaitMs,
     ],
   });
-  const row = rows[0];
-  if (!row?.owns) return { kind: 'fenced' };
+  return rows.map((row) => answerOf(row, windows));
+}
+
+/** A row of `claimNotes`: one note, as the statement left it for its attempt. */
+interface ClaimRow {
+  /** The attempt holds its event. */
+  readonly owns: boolean;
+  /** Claimed by this attempt: a new row (true) or a takeover (false); null: not claimed. */
+  readonly fresh: boolean | null;
+  /** Not claimed because another attempt in the statement claimed it. */
+  readonly beaten: boolean;
+  /** The row as it stood before the statement (null: none). */
+  readonly state: NoteState | null;
+  readonly claim_age_ms: number | null;
+  readonly state_age_ms: number | null;
+  readonly legacy_open: boolean;
+}
+
+/** What a row of `claimNotes` means for its attempt. */
+function answerOf(row: ClaimRow, windows: ClaimWindows): NoteClaim {
+  if (!row.owns) return { kind: 'fenced' };
   if (row.fresh === true) return row.legacy_open ? { kind: 'taken_over' } : { kind: 'claimed' };
   // A dry-run note was never posted: nothing to look for on the lead.
   if (row.fresh === false)
     return row.state === 'dry_run' && !row.legacy_open ? { kind: 'claimed' } : { kind: 'taken_over' };
+  // Claimed by another attempt in this very statement (two events of one lead held at once).
+  if (row.beaten) return { kind: 'wait', state: 'pending', waitMs: windows.inFlightMs };
   // Not claimed: `n` is the row as it stood before this statement. No row there means another
   // attempt claimed it a moment ago, in a transaction this statement's snapshot did not see.
   if (row.state === null) return { kind: 'wait', state: 'pending', waitMs: windows.inFlightMs };

@@ -10,12 +10,14 @@ import {
 import type { Metrics } from '../../metrics.ts';
 import { createBatcher } from '../../db/batcher.ts';
 import {
-  claimNote,
+  claimNotes,
   keepDryRunNote,
   releaseNote,
   renewNoteClaim,
   setNoteStates,
   type ClaimWindows,
+  type NoteClaim,
+  type NoteClaimAsk,
   type NoteStateChange,
 } from '../../notes/ledger.ts';
 import { carriesReference, knownRefs, legacyRef } from '../../notes/reference.ts';
@@ -73,7 +75,8 @@ export function postNoteStep(deps: {
   dryRun?: boolean;
 }): StepDefinition<{ ref?: string; posted: boolean; reason?: string }> {
   const { db, c2s, metrics } = deps;
-  // Runs recording at the same moment share one statement.
+  // Runs claiming or recording at the same moment share one statement.
+  const claimNote = createBatcher<NoteClaimAsk, NoteClaim>((notes) => claimNotes(db, notes, deps.windows));
   const recordState = createBatcher<NoteStateChange, boolean>((changes) => setNoteStates(db, changes));
   return {
     name: 'post_note',
@@ -89,11 +92,7 @@ export function postNoteStep(deps: {
         metrics.notes.inc({ state: 'dry_run' });
         return { output: { ref: note.ref, posted: false, reason: 'dry_run' }, outcome };
       }
-      const claim = await claimNote(
-        db,
-        { leadId, ref: note.ref, legacyRef: legacyRef(note.ref), fence },
-        deps.windows,
-      );
+      const claim = await claimNote({ leadId, ref: note.ref, legacyRef: legacyRef(note.ref), fence });
       switch (claim.kind) {
         case 'fenced':
           throw new LeaseLostError();
