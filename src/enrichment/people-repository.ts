@@ -97,7 +97,8 @@ export async function partiesOfCpfs(db: pg.Pool, asks: readonly PartiesAsk[]): P
            ), ${HELD('asked', '$2::uuid[]')},
            blocked AS (SELECT DISTINCT a.event_id FROM asked a JOIN suppressed_identifiers s ON s.digest = a.digest),
            wanted AS (
-             SELECT a.* FROM asked a JOIN held h ON h.id = a.event_id
+             SELECT a.* FROM asked a
+             JOIN held h ON h.id = a.event_id AND h.worker = a.worker AND h.attempt = a.attempt
              WHERE NOT EXISTS (SELECT 1 FROM blocked b WHERE b.event_id = a.event_id)
            ),
            created AS (
@@ -112,7 +113,7 @@ export async function partiesOfCpfs(db: pg.Pool, asks: readonly PartiesAsk[]): P
              SELECT DISTINCT ON (f.id, w.lead_id) f.id, w.lead_id, w.found_by FROM found f JOIN wanted w USING (cpf)
              ON CONFLICT (party_id, lead_id) DO UPDATE SET found_by = coalesce(people.party_leads.found_by, EXCLUDED.found_by)
            )
-           SELECT f.id, f.cpf, (SELECT array_agg(id) FROM held) AS held,
+           SELECT f.id, f.cpf, (SELECT array_agg(id || ' ' || worker || ' ' || attempt) FROM held) AS held,
                   (SELECT array_agg(event_id) FROM blocked) AS blocked
            FROM (SELECT 1) one LEFT JOIN found f ON true`,
     values: [
@@ -125,13 +126,16 @@ export async function partiesOfCpfs(db: pg.Pool, asks: readonly PartiesAsk[]): P
       asked.map((found) => found.digest ?? null),
     ],
   });
-  const held = new Set(rows[0]?.held ?? []);
+  // Held by the whole fence: a stalled run and the event's next attempt may share a batch.
+  const heldFences = new Set(rows[0]?.held ?? []);
+  const holds = ({ fence }: PartiesAsk) =>
+    heldFences.has(`${fence.eventId} ${fence.workerId} ${fence.attempt}`);
   const blocked = new Set(rows[0]?.blocked ?? []);
   const ids = new Map<string, number>();
   for (const row of rows) if (row.id !== null && row.cpf !== null) ids.set(row.cpf, Number(row.id));
-  const late = [
-    ...new Set(asked.filter(({ ask }) => held.has(ask.fence.eventId)).map((found) => found.cpf)),
-  ].filter((cpf) => !ids.has(cpf));
+  const late = [...new Set(asked.filter(({ ask }) => holds(ask)).map((found) => found.cpf))].filter(
+    (cpf) => !ids.has(cpf),
+  );
   if (late.length > 0) {
     // Created a moment ago by a concurrent run, after this statement's snapshot: visible now. The
     // link waits for the person's storing (store_person links the lead too).
@@ -145,7 +149,7 @@ export async function partiesOfCpfs(db: pg.Pool, asks: readonly PartiesAsk[]): P
   return asks.map((ask) => {
     if (ask.found.length === 0) return new Map();
     if (blocked.has(ask.fence.eventId)) return 'suppressed';
-    if (!held.has(ask.fence.eventId)) return null;
+    if (!holds(ask)) return null;
     return new Map(ask.found.flatMap(({ cpf }) => (ids.has(cpf) ? [[cpf, ids.get(cpf)!] as const] : [])));
   });
 }
