@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { test } from 'node:test';
 import { defer } from './helpers/cleanup.ts';
@@ -7,23 +6,15 @@ import { createPool } from '../src/db/pool.ts';
 import { buildApp } from '../src/http/app.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { createMetrics } from '../src/metrics.ts';
+import { freePort } from './helpers/process.ts';
 import { leadEvent, postWebhook, SECRET, startService } from './helpers/service.ts';
-
-/** A port where nothing listens. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  return typeof address === 'object' && address ? address.port : 1;
-}
 
 test('with the database unreachable the webhook answers 503 with Retry-After and claims nothing', async (t) => {
   // The HTTP app over a pool whose database is not there (the service itself would not boot).
   const logger = createLogger('silent');
   const pool = createPool(
     {
-      url: `postgres://postgres@127.0.0.1:${await closedPort()}/nowhere`,
+      url: `postgres://postgres@127.0.0.1:${await freePort()}/nowhere`,
       max: 2,
       connectTimeoutMs: 500,
       statementTimeoutMs: 2000,

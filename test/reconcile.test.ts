@@ -1,7 +1,6 @@
 // Reconciliation of missed webhooks, end to end: real PostgreSQL, the real simulators, the real
 // command line (a child process) and the service's schedule (in process).
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import pg from 'pg';
 import { contactsOf } from '../src/enrichment/contacts-step.ts';
@@ -13,7 +12,7 @@ import { parseInstant } from '../src/webhooks/instant.ts';
 import { defer } from './helpers/cleanup.ts';
 import { freshDatabase, type TestDatabase } from './helpers/database.ts';
 import { startEnrichment, startSimulators } from './helpers/enrichment.ts';
-import { runCommandIn } from './helpers/process.ts';
+import { freePort, runCommandIn } from './helpers/process.ts';
 import { ADMIN_TOKEN, FAKE_PROVIDERS, startService, type TestService } from './helpers/service.ts';
 import { until } from './helpers/wait.ts';
 
@@ -494,15 +493,6 @@ test('a run a crash cut short is redone: the next window starts from the last su
   // The crash counted as a failure until the run after it succeeded.
   assert.equal((await stats(service)).consecutive_failures, 0);
 });
-
-/** A local port nothing listens on (yet). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 test('C2S unreachable: the run is recorded failed, the failure gauge rises, the next interval retries', async (t) => {
   const db = await freshDatabase(t);

@@ -1,25 +1,16 @@
 // Crash safety and multi-process runs, with real processes killed with SIGKILL.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { startC2sSimulator } from '../src/simulators/c2s.ts';
 import { defer } from './helpers/cleanup.ts';
 import { freshDatabase } from './helpers/database.ts';
-import { spawnService, type ServiceProcess } from './helpers/process.ts';
+import { freePort, spawnService, type ServiceProcess } from './helpers/process.ts';
 import { FAKE_PROVIDERS, leadEvent, postWebhook } from './helpers/service.ts';
 import { settled } from './helpers/workflow.ts';
 
 const SECRET = 'crash-test-secret-0123456789';
 const FIXTURE = ['test/fixtures/note-service.ts'];
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 /** Delivers like C2S would: until the service answers 200 (it may be down, being restarted). */
 async function deliver(url: () => string, body: unknown): Promise<void> {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -150,4 +151,13 @@ export function runCommandIn(
 ): Promise<CommandRun> {
   const dir = scratchDir(t, 'c2s-cli-');
   return runCommand(args, { DATA_DIR: dir, ...env }, dir);
+}
+
+/** A local port nothing listens on (yet): for a service to start on, or a provider that is down. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return typeof address === 'object' && address ? address.port : 0;
 }
