@@ -6,13 +6,7 @@
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction.ts';
 import { contactsOf, leadAttributes, leadIdentifiers, lookedUp } from '../enrichment/contacts-step.ts';
-import {
-  identifiersIn,
-  namesAny,
-  unionOf,
-  type IdentifierKind,
-  type Identifiers,
-} from '../people/identifiers.ts';
+import { namesAny, unionOf, type IdentifierKind, type Identifiers } from '../people/identifiers.ts';
 import { stopEventsOfLeads } from '../queue/claims.ts';
 import { suppress } from './suppression.ts';
 
@@ -257,17 +251,12 @@ export async function leadsNaming(
     [texts, digits],
   );
   for (const row of rows) {
-    if (!namesAny(payloadIdentifiers(row.payload_raw), identity)) continue;
+    if (!namesAny(leadIdentifiers(row.payload_raw), identity)) continue;
     const contacts = lookedUp(contactsOf('', leadAttributes(row.payload_raw)));
     const known = leads.get(row.lead_id);
     leads.set(row.lead_id, known ? unionOf(known, contacts) : contacts);
   }
   return leads;
-}
-
-/** What an event's raw payload names: every identifier in it, as the workflow reads them too. */
-export function payloadIdentifiers(payload: unknown): Identifiers {
-  return unionOf(identifiersIn(payload), leadIdentifiers(payload));
 }
 
 /** Blanks the raw payload and step outputs of every event of these leads; answers how many events. */
@@ -348,7 +337,7 @@ export async function rejectedNaming(
   return rows.filter(
     (row) =>
       (row.lead_id !== null && leads.has(row.lead_id)) ||
-      namesAny(payloadIdentifiers(excerptValue(row.payload_excerpt)), identity),
+      namesAny(leadIdentifiers(excerptValue(row.payload_excerpt)), identity),
   );
 }
 
