@@ -67,13 +67,59 @@ test('a renewed lease keeps the event; a retry is not due before its time', asyn
 
   // Time passing is what is tested: 2.4 s in all, past the 2 s lease had it not been renewed.
   await sleep(1200);
-  await renewLeases(db.pool, { ...workerA, seconds: 2 }, taken);
+  assert.deepEqual([...(await renewLeases(db.pool, { ...workerA, seconds: 2 }, taken)).renewed], taken);
   await sleep(1200);
   assert.deepEqual(await claimEvents(db.pool, workerB, 10), [], 'renewed, so still held');
   // Renewal only touches the renewing worker's own events.
   await renewLeases(db.pool, workerB, taken);
   const { rows } = await db.pool.query(`SELECT claimed_by FROM webhook_events WHERE id = $1`, [taken[0]]);
   assert.equal(rows[0].claimed_by, 'worker-a');
+});
+
+test("a renewal does not wait for a run's fenced write: that lease is held, and renewed next time", async (t) => {
+  const db = await freshDatabase(t);
+  const api = await startService(t, { db, role: 'api' });
+  await api.post([
+    leadEvent('lead-busy', '2026-11-20T10:00:00Z'),
+    leadEvent('lead-free', '2026-11-20T10:00:00Z'),
+  ]);
+  const taken = await claimEvents(db.pool, workerA, 10);
+  const [busy, free] = await Promise.all(
+    ['lead-busy', 'lead-free'].map(async (lead) => {
+      const { rows } = await db.pool.query<{ id: string }>(
+        `SELECT id FROM webhook_events WHERE lead_id = $1`,
+        [lead],
+      );
+      return rows[0]!.id;
+    }),
+  );
+  assert.deepEqual(taken.toSorted(), [busy, free].toSorted());
+  const dueAt = async (id: string) =>
+    (await db.pool.query<{ due: Date }>(`SELECT due_at AS due FROM webhook_events WHERE id = $1`, [id]))
+      .rows[0]!.due;
+  const before = await dueAt(busy!);
+
+  // A run's people write holds its event row FOR SHARE (its fence) for the length of its statement.
+  const writer = await db.pool.connect();
+  defer(t, () => writer.release());
+  await writer.query('BEGIN');
+  await writer.query(`SELECT 1 FROM webhook_events WHERE id = $1 FOR SHARE`, [busy]);
+  const renewal = await Promise.race([
+    renewLeases(db.pool, workerA, taken),
+    sleep(5000).then(() => 'waited' as const),
+  ]);
+  assert.notEqual(renewal, 'waited', 'the renewal waited for the lock');
+  if (renewal === 'waited') return;
+  assert.deepEqual([...renewal.renewed], [free]);
+  assert.deepEqual([...renewal.lost], [], 'the busy event is still held: its run must not stop');
+  assert.deepEqual(await dueAt(busy!), before, 'not extended while busy');
+  await writer.query('COMMIT');
+
+  const next = await renewLeases(db.pool, workerA, taken);
+  assert.deepEqual([...next.renewed].toSorted(), [busy, free].toSorted());
+  assert.ok((await dueAt(busy!)) > before, 'extended once free');
+  // A worker renewing events that are not its own learns they are lost.
+  assert.deepEqual([...(await renewLeases(db.pool, workerB, taken)).lost].toSorted(), taken.toSorted());
 });
 
 test('workers claiming at once never take one event twice, nor two events of one lead', async (t) => {

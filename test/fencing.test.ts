@@ -47,13 +47,17 @@ async function oneEvent(t: TestContext, leadId = 'lead-f') {
 test('renewal reports which leases the worker still holds; a taken-over one is missing', async (t) => {
   const db = await oneEvent(t);
   const a = fenceOf((await startAttempts(db.pool, workerA, 1, 60))[0]);
-  assert.deepEqual([...(await renewLeases(db.pool, workerA, [a.eventId]))], [a.eventId]);
+  assert.deepEqual([...(await renewLeases(db.pool, workerA, [a.eventId])).renewed], [a.eventId]);
   await expireLeases(db, 'worker-a');
   const b = fenceOf((await startAttempts(db.pool, workerB, 1, 60))[0]);
   assert.equal(b.eventId, a.eventId);
   assert.equal(b.attempt, a.attempt + 1);
-  assert.deepEqual([...(await renewLeases(db.pool, workerA, [a.eventId]))], [], 'worker-a lost it');
-  assert.deepEqual([...(await renewLeases(db.pool, workerB, [b.eventId]))], [b.eventId]);
+  assert.deepEqual(
+    [...(await renewLeases(db.pool, workerA, [a.eventId])).lost],
+    [a.eventId],
+    'worker-a lost it',
+  );
+  assert.deepEqual([...(await renewLeases(db.pool, workerB, [b.eventId])).renewed], [b.eventId]);
 });
 
 test("a lost lease's late writes change nothing: checkpoints, attempt end, note claim and state", async (t) => {

@@ -156,10 +156,16 @@ export function createIngest(options: IngestOptions) {
     await keepRejected(rejected, requestId);
 
     const counts = { accepted: 0, duplicate: 0, stale: 0, rejected: 0 };
+    const rejections = new Map<string, number>();
     for (const result of results) {
       counts[result.outcome]++;
-      metrics.webhookEvents.inc({ outcome: result.outcome, reason: result.reason ?? '' });
+      if (result.reason) rejections.set(result.reason, (rejections.get(result.reason) ?? 0) + 1);
     }
+    // One increment per outcome and reason, not per event: a batch of 100 makes a handful.
+    for (const outcome of ['accepted', 'duplicate', 'stale'] as const)
+      if (counts[outcome] > 0) metrics.webhookEvents.inc({ outcome, reason: '' }, counts[outcome]);
+    for (const [reason, count] of rejections)
+      metrics.webhookEvents.inc({ outcome: 'rejected', reason }, count);
     logger.debug({ requestId, received: items.length, ...counts }, 'webhook ingested');
     const summary = {
       received: items.length,

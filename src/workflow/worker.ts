@@ -121,19 +121,20 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     running.set(eventId, { controller, done, confirmedAt: claimedAt });
   };
 
-  // A lease is confirmed by each renewal that reports it held. One reported lost, or not
+  // A lease is confirmed by each renewal that extends it. One reported lost, or not
   // confirmed for a whole lease period (the database unreachable, the process stalled), is
   // presumed taken over: its run is told to stop before its next side effect.
   const renew = async () => {
     const sentAt = performance.now();
     const ids = [...running.keys()];
     try {
-      const held = await renewLeases(db, lease, ids);
+      const { renewed, lost } = await renewLeases(db, lease, ids);
       for (const id of ids) {
         const run = running.get(id);
         if (!run) continue;
-        if (held.has(id)) run.confirmedAt = sentAt;
-        else run.controller.abort(new LeaseLostError());
+        if (renewed.has(id)) run.confirmedAt = sentAt;
+        else if (lost.has(id)) run.controller.abort(new LeaseLostError());
+        // Neither: busy with a fenced write just then; the next renewal confirms it.
       }
     } catch (error) {
       logger.warn({ err: error }, 'could not renew leases');
