@@ -87,7 +87,7 @@ export function checkpointRowsJson(
  * What must never go through late (the event's status, the note's state) is written by updates,
  * which re-check their fence on the row itself.
  */
-export const RECORD_CHECKPOINTS = `
+const RECORD_CHECKPOINTS = `
   WITH x AS (SELECT * FROM ${CHECKPOINT_ROWS}),
   owned AS (
     -- By \`= ANY\` over the ids: joined to the JSON rows (estimated at 100), the planner would scan the table.
