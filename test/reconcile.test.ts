@@ -494,13 +494,17 @@ test('a run a crash cut short is redone: the next window starts from the last su
   assert.equal((await stats(service)).consecutive_failures, 0);
 });
 
+const C2S_HOST = '127.0.0.2';
+
 test('C2S unreachable: the run is recorded failed, the failure gauge rises, the next interval retries', async (t) => {
   const db = await freshDatabase(t);
   const sims = await startSimulators(t, { c2s: { listLimitPerWindow: 0 } });
-  const port = await freePort();
+  // On 127.0.0.2, where no other test listens: a port of 127.0.0.1 found free a moment ago was
+  // once taken meanwhile by another test file's server, which answered instead of refusing.
+  const port = await freePort(C2S_HOST);
   const env = {
     ...sims.env,
-    C2S_BASE_URL: `http://127.0.0.1:${port}`,
+    C2S_BASE_URL: `http://${C2S_HOST}:${port}`,
     C2S_LIST_RATE_PER_MINUTE: '600',
     RECONCILE_INTERVAL_MINUTES: '15',
     RECONCILE_LOOKBACK_HOURS: '2',
@@ -539,7 +543,7 @@ test('C2S unreachable: the run is recorded failed, the failure gauge rises, the 
   );
 
   // C2S comes back (on the address the service calls), with leads updated meanwhile.
-  const c2s = await startC2sSimulator({ token: 'c2s-token', port, listLimitPerWindow: 0 });
+  const c2s = await startC2sSimulator({ token: 'c2s-token', host: C2S_HOST, port, listLimitPerWindow: 0 });
   defer(t, () => c2s.close());
   const leads = c2s.seedLeads({
     count: 7,
