@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { storableText } from '../db/text.ts';
+import { timeOrderedId } from '../db/time-ordered-id.ts';
 import { eventKey, type LeadEvent, type RejectedEvent } from './envelope.ts';
 
 /** Rejected input is kept up to this many characters: enough to see what was wrong. */
@@ -27,10 +28,10 @@ export type EventSource = 'webhook' | 'reconcile';
  */
 const INSERT_EVENTS = `
 WITH input AS (
-  SELECT x.lead_id, x.updated_at, x.hook_action, p.payload, x.request_id, x.ord
+  SELECT x.id, x.lead_id, x.updated_at, x.hook_action, p.payload, x.request_id, x.ord
   FROM ROWS FROM (json_to_recordset($1::json)
-    AS (lead_id text, updated_at timestamptz, hook_action text, request_id text))
-    WITH ORDINALITY AS x(lead_id, updated_at, hook_action, request_id, ord)
+    AS (id uuid, lead_id text, updated_at timestamptz, hook_action text, request_id text))
+    WITH ORDINALITY AS x(id, lead_id, updated_at, hook_action, request_id, ord)
   -- Payloads apart, as one jsonb array: each is parsed once (inside the json record, twice).
   JOIN jsonb_array_elements($2::jsonb) WITH ORDINALITY AS p(payload, ord) ON p.ord = x.ord
 ), classified AS (
@@ -40,8 +41,8 @@ WITH input AS (
            max(input.updated_at) OVER (PARTITION BY input.lead_id)) AS stale
   FROM input
 ), inserted AS (
-  INSERT INTO webhook_events (lead_id, updated_at, hook_action, payload_raw, status, request_id, source)
-  SELECT lead_id, updated_at, hook_action, payload, CASE WHEN stale THEN 'stale' ELSE 'received' END, request_id,
+  INSERT INTO webhook_events (id, lead_id, updated_at, hook_action, payload_raw, status, request_id, source)
+  SELECT id, lead_id, updated_at, hook_action, payload, CASE WHEN stale THEN 'stale' ELSE 'received' END, request_id,
          $3::text
   FROM classified
   ORDER BY lead_id, updated_at
@@ -65,6 +66,8 @@ export async function insertEvents(
 ): Promise<StoredEvent[]> {
   const input = JSON.stringify(
     events.map((event, n) => ({
+      // Time-ordered (see timeOrderedId); a duplicate's goes unused.
+      id: timeOrderedId(),
       lead_id: event.leadId,
       updated_at: event.updatedAt,
       hook_action: event.hookAction,
