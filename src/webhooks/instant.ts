@@ -76,18 +76,11 @@ export function parseInstant(text: string): string | undefined {
   return `${utc.toISOString().slice(0, 19)}.${micros % 1000 === 0 ? fraction.slice(0, 3) : fraction}Z`;
 }
 
-const ZERO = 48;
-const DASH = 45;
-const COLON = 58;
-const DOT = 46;
-const COMMA = 44;
-const PLUS = 43;
-const MINUS = 45;
-const SPACE = 32;
-const T = 84;
-const LOWER_T = 116;
-const Z = 90;
-const LOWER_Z = 122;
+// The characters the grammar names, as the char codes `charCodeAt` returns.
+const [ZERO, DASH, COLON, DOT, COMMA, PLUS, SPACE, T, LOWER_T, Z, LOWER_Z] = [...'0-:.,+ TtZz'].map((char) =>
+  char.charCodeAt(0),
+) as [number, number, number, number, number, number, number, number, number, number, number];
+const MINUS = DASH;
 
 const isDigit = (code: number) => code >= ZERO && code <= ZERO + 9;
 
